@@ -1,0 +1,45 @@
+# VoxBridge Memory — the two commands: `make serve` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+BUF := npx -y @bufbuild/buf@1.75.0
+
+.PHONY: install serve test lint proto proto-check soak bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# The CPU build of torch goes first: a bare `torch` requirement would pull a CUDA build of several GB.
+$(STAMP): $(PY) pyproject.toml constraints.txt clients/python/pyproject.toml
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -c constraints.txt -e clients/python -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+serve: install
+	$(VENV)/bin/memory-service serve
+
+test: install lint
+	$(VENV)/bin/pytest -m "not soak" tests
+
+lint: install
+	$(VENV)/bin/ruff check memory_service tests benchmarks scripts clients/python/src
+	$(VENV)/bin/ruff format --check memory_service tests benchmarks scripts clients/python/src
+	$(VENV)/bin/mypy
+	$(BUF) lint
+
+proto: install
+	$(PY) scripts/generate_protos.py
+
+soak: install
+	$(VENV)/bin/pytest -m soak tests
+
+bench: install
+	$(PY) benchmarks/get_context_latency.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

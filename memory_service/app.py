@@ -1,0 +1,164 @@
+"""The composition root: opens every resource once, in order, and closes them in reverse.
+
+serve:  embedded postgres? → migrate → pool → embedder → (LLM) → event hub → gRPC server (+ worker)
+worker: embedded postgres? → migrate → pool → embedder → (LLM) → worker loop
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from memory_service.config import Settings
+from memory_service.db import Database
+from memory_service.db.dsn import redact
+from memory_service.db.embedded import embedded_postgres
+from memory_service.db.migrate import migrate
+from memory_service.embeddings import BatchingEmbedder, open_embedder
+from memory_service.extraction.maintenance import Maintenance
+from memory_service.extraction.mem0_logic import load_mem0_logic
+from memory_service.extraction.planner import ExtractionPlanner
+from memory_service.extraction.worker import Worker
+from memory_service.grpc_api.server import RunningServer, serve_grpc
+from memory_service.grpc_api.servicer import MemoryServicer, Services
+from memory_service.llm.chat import JsonChat
+from memory_service.service.context import ContextService
+from memory_service.service.event_hub import EventHub
+from memory_service.service.extraction import ExtractionService
+from memory_service.service.facts import FactService
+from memory_service.service.users import UserService
+
+log = logging.getLogger(__name__)
+
+HEALTH_CHECK_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Core:
+    """What both the server and the worker need."""
+
+    settings: Settings
+    dsn: str
+    db: Database
+    embedder: BatchingEmbedder
+    planner: ExtractionPlanner
+
+    def new_worker(self, *, name: str | None = None) -> Worker:
+        maintenance = Maintenance(
+            self.db,
+            self.embedder,
+            interval_seconds=self.settings.worker.maintenance_seconds,
+            event_retention_days=self.settings.worker.event_retention_days,
+        )
+        return Worker(self.db, self.planner, self.settings.worker, maintenance, name=name)
+
+
+@contextlib.asynccontextmanager
+async def open_core(settings: Settings, *, preloaded_model: Any | None = None) -> AsyncIterator[Core]:
+    async with contextlib.AsyncExitStack() as stack:
+        dsn = settings.database_url
+        if dsn is None:
+            dsn = await stack.enter_async_context(embedded_postgres(settings.data_dir))
+        log.info("migrating", extra={"database": redact(dsn)})
+        await migrate(dsn)
+        db = await stack.enter_async_context(
+            Database.open(dsn, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+        )
+        embedder = await stack.enter_async_context(open_embedder(settings.embedding, preloaded_model=preloaded_model))
+        chat = mem0 = None
+        if settings.llm is not None:
+            mem0 = await asyncio.to_thread(load_mem0_logic, settings.data_dir / "mem0")
+            chat = JsonChat(settings.llm)
+            stack.push_async_callback(chat.aclose)
+        planner = ExtractionPlanner(
+            db, embedder, chat=chat, mem0=mem0, duplicate_threshold=settings.worker.duplicate_threshold
+        )
+        log.info("ready", extra={"embedding_model": embedder.model_id, "extraction_mode": planner.mode.value})
+        yield Core(settings, dsn, db, embedder, planner)
+
+
+@contextlib.asynccontextmanager
+async def running_server(core: Core, *, listen: str | None = None) -> AsyncIterator[RunningServer]:
+    """The gRPC server on top of a core, SERVING once up, NOT_SERVING while the database is unreachable."""
+    settings = core.settings
+    hub = EventHub(core.db, poll_seconds=settings.worker.poll_seconds)
+    async with hub.running():
+        services = Services(
+            context=ContextService(core.db, core.embedder),
+            facts=FactService(core.db, core.embedder),
+            extraction=ExtractionService(
+                core.db,
+                core.planner,
+                hub,
+                max_attempts=settings.worker.max_attempts,
+                stream_queue_size=settings.stream_queue_size,
+                heartbeat_seconds=settings.heartbeat_seconds,
+            ),
+            users=UserService(core.db),
+        )
+        async with serve_grpc(
+            MemoryServicer(services), listen or settings.listen, grace_seconds=settings.grace_seconds
+        ) as server:
+            await server.set_serving(True)
+            monitor = asyncio.create_task(_watch_database_health(core.db, server), name="health-monitor")
+            try:
+                yield server
+            finally:
+                monitor.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await monitor
+
+
+async def _watch_database_health(db: Database, server: RunningServer) -> None:
+    serving = True
+    while True:
+        await asyncio.sleep(HEALTH_CHECK_SECONDS)
+        try:
+            await asyncio.wait_for(db.ping(), HEALTH_CHECK_SECONDS)
+            healthy = True
+        except Exception:
+            healthy = False
+        if healthy != serving:
+            log.warning("database %s", "reachable again" if healthy else "unreachable: NOT_SERVING")
+            await server.set_serving(healthy)
+            serving = healthy
+
+
+async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    """`memory-service serve`: the server (and, unless turned off, an in-process worker) until stop is set."""
+    async with open_core(settings) as core, running_server(core) as server:
+        print(f"memory-service serving on {settings.listen} (port {server.port})", flush=True)
+        worker_stop = asyncio.Event()
+        worker = (
+            asyncio.create_task(core.new_worker().run(worker_stop, grace_seconds=settings.grace_seconds))
+            if settings.run_worker
+            else None
+        )
+        try:
+            await stop.wait()
+            log.info("shutting down")
+        finally:
+            worker_stop.set()
+            if worker is not None:
+                await worker
+            # leaving the contexts: NOT_SERVING → stop accepting → drain → hub → embedder → pool → postgres
+
+
+async def work(settings: Settings, stop: asyncio.Event) -> None:
+    """`memory-service worker`: a standalone extraction worker until stop is set."""
+    async with open_core(settings) as core:
+        await core.new_worker().run(stop, grace_seconds=settings.grace_seconds)
+
+
+async def migrate_only(settings: Settings) -> str:
+    """`memory-service migrate`: applies migrations and returns the (redacted) database URL."""
+    async with contextlib.AsyncExitStack() as stack:
+        dsn = settings.database_url
+        if dsn is None:
+            dsn = await stack.enter_async_context(embedded_postgres(settings.data_dir))
+        await migrate(dsn)
+        return redact(dsn)

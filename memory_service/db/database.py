@@ -1,0 +1,118 @@
+"""The connection pool: opened once, with pgvector's codec, translating connection loss to Unavailable."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any, TypeAlias
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+from pgvector.asyncpg import register_vector
+
+from memory_service.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+Record = asyncpg.Record
+# What the pool hands out; it has every query method of a connection.
+Connection: TypeAlias = "PoolConnectionProxy[Record]"
+UniqueViolation = asyncpg.UniqueViolationError
+
+# Errors that mean "the database cannot be reached right now", not "the query is wrong".
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.ConnectionFailureError,
+)
+
+
+def one(row: Record | None) -> Record:
+    """The row a statement always returns (INSERT/UPDATE ... RETURNING of a known row, aggregates)."""
+    if row is None:
+        raise RuntimeError("the statement returned no row")
+    return row
+
+
+def unavailable(exc: BaseException) -> Unavailable:
+    return Unavailable(
+        f"the database is unreachable ({type(exc).__name__})", retry_after=1.0, reason="DATABASE_UNAVAILABLE"
+    )
+
+
+class Database:
+    """Owns the asyncpg pool. Every query of the service goes through connection() or transaction()."""
+
+    def __init__(self, pool: asyncpg.Pool, dsn: str) -> None:
+        self._pool = pool
+        self.dsn = dsn
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, dsn: str, *, min_size: int = 2, max_size: int = 10) -> AsyncIterator[Database]:
+        try:
+            pool = await asyncpg.create_pool(
+                dsn,
+                min_size=min_size,
+                max_size=max_size,
+                init=_init_connection,
+                command_timeout=60,
+                # Idle connections are recycled, so a database restart heals by itself.
+                max_inactive_connection_lifetime=300,
+            )
+        except CONNECTION_ERRORS as exc:
+            raise unavailable(exc) from exc
+        try:
+            yield cls(pool, dsn)
+        finally:
+            # Bounded: an in-flight query must not hold shutdown forever.
+            try:
+                await asyncio.wait_for(pool.close(), 10)
+            except TimeoutError:
+                pool.terminate()
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        try:
+            async with self._pool.acquire() as conn:
+                yield conn
+        except CONNECTION_ERRORS as exc:
+            raise unavailable(exc) from exc
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        async with self.connection() as conn, conn.transaction():
+            yield conn
+
+    async def ping(self) -> None:
+        async with self.connection() as conn:
+            await conn.fetchval("SELECT 1")
+
+    async def connect_listener(self) -> asyncpg.Connection[Record]:
+        """A dedicated connection for LISTEN, outside the pool (it lives as long as the listener)."""
+        try:
+            conn: asyncpg.Connection[Record] = await asyncpg.connect(self.dsn)
+        except CONNECTION_ERRORS as exc:
+            raise unavailable(exc) from exc
+        return conn
+
+
+async def _init_connection(conn: asyncpg.Connection[Record]) -> None:
+    await register_vector(conn)
+    await conn.set_type_codec("jsonb", encoder=_json_dumps, decoder=_json_loads, schema="pg_catalog")
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _json_loads(value: str) -> Any:
+    return json.loads(value)

@@ -1,0 +1,347 @@
+"""SQL for facts and their history: versioned writes, listing, and the hot-path search."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from memory_service.db import rows
+from memory_service.db.database import Connection, one
+from memory_service.domain import Fact, FactChange, FactChangeType, FactDraft, FactEdit, ScoredFact, Vector
+
+# How much a full-text match of the query can raise relevance towards 1 (see search()).
+LEXICAL_WEIGHT = 0.3
+
+
+async def get(conn: Connection, user_id: str, fact_id: UUID) -> Fact | None:
+    row = await conn.fetchrow(
+        f"SELECT {rows.FACT_COLUMNS} FROM facts f WHERE f.user_id = $1 AND f.id = $2", user_id, fact_id
+    )
+    return rows.fact(row) if row else None
+
+
+async def get_by_request_id(conn: Connection, user_id: str, request_id: str) -> Fact | None:
+    row = await conn.fetchrow(
+        f"SELECT {rows.FACT_COLUMNS} FROM facts f WHERE f.user_id = $1 AND f.request_id = $2", user_id, request_id
+    )
+    return rows.fact(row) if row else None
+
+
+async def insert_current(
+    conn: Connection,
+    draft: FactDraft,
+    *,
+    supersedes: UUID | None = None,
+    request_id: str | None = None,
+) -> Fact:
+    """Inserts a current fact, first closing the current fact with the same key and scope.
+
+    Must run inside a transaction. The closed fact (or `supersedes`, when given)
+    is linked from the new one and its history records the supersession.
+    """
+    # Writers of one key queue up here instead of racing on the unique index of current facts.
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2 || chr(31) || $3, 7243))",
+        draft.user_id,
+        draft.agent_id,
+        draft.fact_key,
+    )
+    closed = await conn.fetchrow(
+        """
+        UPDATE facts SET valid_to = now(), updated_at = now()
+        WHERE user_id = $1 AND agent_id = $2 AND fact_key = $3 AND valid_to IS NULL
+        RETURNING id, text
+        """,
+        draft.user_id,
+        draft.agent_id,
+        draft.fact_key,
+    )
+    link = supersedes or (closed["id"] if closed else None)
+    row = one(
+        await conn.fetchrow(
+            f"""
+        INSERT INTO facts AS f (user_id, agent_id, fact_key, fact_value, text, importance, source,
+                           source_task_id, supersedes_fact_id, embedding, embedding_model, request_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        RETURNING {rows.FACT_COLUMNS}
+        """,
+            draft.user_id,
+            draft.agent_id,
+            draft.fact_key,
+            draft.fact_value,
+            draft.text,
+            draft.importance,
+            draft.source.value,
+            draft.source_task_id,
+            link,
+            draft.embedding,
+            draft.embedding_model,
+            request_id,
+        )
+    )
+    created = rows.fact(row)
+    history: list[tuple[UUID, FactChangeType, str | None, str | None]] = [
+        (created.id, FactChangeType.CREATED, None, created.text)
+    ]
+    if closed is not None:
+        history.append((closed["id"], FactChangeType.SUPERSEDED, closed["text"], created.text))
+    await _record_history(conn, draft.user_id, history, task_id=draft.source_task_id, request_id=request_id)
+    return created
+
+
+async def close(
+    conn: Connection,
+    user_id: str,
+    fact_id: UUID,
+    change: FactChangeType,
+    *,
+    replaced_by_text: str | None = None,
+    task_id: UUID | None = None,
+    request_id: str | None = None,
+) -> Fact | None:
+    """Closes a current fact (valid_to = now) and records why; None if it was not current."""
+    row = await conn.fetchrow(
+        f"""
+        UPDATE facts AS f SET valid_to = now(), updated_at = now()
+        WHERE f.user_id = $1 AND f.id = $2 AND f.valid_to IS NULL
+        RETURNING {rows.FACT_COLUMNS}
+        """,
+        user_id,
+        fact_id,
+    )
+    if row is None:
+        return None
+    closed = rows.fact(row)
+    await _record_history(
+        conn, user_id, [(closed.id, change, closed.text, replaced_by_text)], task_id=task_id, request_id=request_id
+    )
+    return closed
+
+
+async def edit(
+    conn: Connection,
+    user_id: str,
+    fact_id: UUID,
+    changes: FactEdit,
+    *,
+    expected_updated_at: datetime,
+    embedding: Vector | None,
+    embedding_model: str | None,
+    request_id: str | None,
+) -> Fact | None:
+    """Edits a current fact in place and records the edit; None if it changed since expected_updated_at.
+
+    Runs inside a transaction. The updated_at check is the optimistic lock that
+    turns a lost concurrent update into ABORTED instead of a silent overwrite.
+    """
+    row = await conn.fetchrow(
+        f"""
+        WITH old AS (
+            SELECT id, text FROM facts
+            WHERE user_id = $1 AND id = $2 AND valid_to IS NULL AND updated_at = $9
+            FOR UPDATE
+        )
+        UPDATE facts AS f SET
+            fact_key = COALESCE($3, f.fact_key),
+            fact_value = COALESCE($4, f.fact_value),
+            text = COALESCE($5, f.text),
+            importance = COALESCE($6, f.importance),
+            embedding = COALESCE($7, f.embedding),
+            embedding_model = COALESCE($8, f.embedding_model),
+            updated_at = clock_timestamp()
+        FROM old WHERE f.id = old.id
+        RETURNING {rows.FACT_COLUMNS}, old.text AS old_text
+        """,
+        user_id,
+        fact_id,
+        changes.fact_key,
+        changes.fact_value,
+        changes.text,
+        changes.importance,
+        embedding,
+        embedding_model,
+        expected_updated_at,
+    )
+    if row is None:
+        return None
+    edited = rows.fact(row)
+    await _record_history(
+        conn,
+        user_id,
+        [(fact_id, FactChangeType.EDITED, row["old_text"], edited.text)],
+        task_id=None,
+        request_id=request_id,
+    )
+    return edited
+
+
+async def delete(conn: Connection, user_id: str, fact_id: UUID) -> bool:
+    """Deletes a fact for good; its history goes with it (ON DELETE CASCADE)."""
+    status: str = await conn.execute("DELETE FROM facts WHERE user_id = $1 AND id = $2", user_id, fact_id)
+    return status.endswith(" 1")
+
+
+async def list_page(
+    conn: Connection,
+    user_id: str,
+    *,
+    agent_ids: Sequence[str] | None,
+    include_invalid: bool,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[Fact]:
+    """One page of a user's facts, newest first, after a (created_at, id) keyset cursor."""
+    records = await conn.fetch(
+        f"""
+        SELECT {rows.FACT_COLUMNS} FROM facts f
+        WHERE f.user_id = $1
+          AND ($2::text[] IS NULL OR f.agent_id = ANY($2))
+          AND ($3 OR f.valid_to IS NULL)
+          AND ($4::timestamptz IS NULL OR (f.created_at, f.id) < ($4, $5::uuid))
+        ORDER BY f.created_at DESC, f.id DESC
+        LIMIT $6
+        """,
+        user_id,
+        list(agent_ids) if agent_ids is not None else None,
+        include_invalid,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+    return [rows.fact(r) for r in records]
+
+
+async def search(
+    conn: Connection,
+    user_id: str,
+    *,
+    agent_ids: Sequence[str],
+    query_vector: Vector,
+    query_text: str,
+    embedding_model: str,
+    limit: int,
+    min_relevance: float,
+) -> list[ScoredFact]:
+    """The hot path: a user's current facts ranked for a query, in one exact scan of that user's rows.
+
+    relevance = cosine + (1 - cosine) * LEXICAL_WEIGHT * lexical, where lexical is the
+    full-text rank of the query's words (OR-ed, English stemming) squashed to 0..1.
+    Semantic similarity leads; a fact naming the query's words is lifted above
+    near-ties, and the score stays a readable 0..1 number for the rendered block.
+    """
+    records = await conn.fetch(
+        f"""
+        WITH query AS (
+            SELECT $3::vector AS vector,
+                   (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery
+                      FROM unnest(tsvector_to_array(to_tsvector('english', $4))) AS lexeme) AS words
+        ),
+        scored AS (
+            SELECT {rows.FACT_COLUMNS},
+                   GREATEST(0, 1 - (f.embedding <=> query.vector)) AS cosine,
+                   COALESCE(ts_rank_cd(f.search_text, query.words, 32), 0) AS lexical
+            FROM facts f CROSS JOIN query
+            WHERE f.user_id = $1 AND f.agent_id = ANY($2::text[])
+              AND f.valid_to IS NULL AND f.embedding_model = $5
+        )
+        SELECT *, LEAST(1, cosine + (1 - cosine) * {LEXICAL_WEIGHT} * lexical) AS relevance
+        FROM scored
+        WHERE LEAST(1, cosine + (1 - cosine) * {LEXICAL_WEIGHT} * lexical) >= $7
+        ORDER BY relevance DESC, importance DESC, created_at DESC
+        LIMIT $6
+        """,
+        user_id,
+        list(agent_ids),
+        query_vector,
+        query_text,
+        embedding_model,
+        limit,
+        min_relevance,
+    )
+    return [ScoredFact(rows.fact(r), float(r["relevance"])) for r in records]
+
+
+async def similar_current(
+    conn: Connection,
+    user_id: str,
+    *,
+    agent_ids: Sequence[str],
+    vector: Vector,
+    embedding_model: str,
+    limit: int,
+) -> list[ScoredFact]:
+    """The user's current facts most similar to a vector (cosine similarity), for reconciliation."""
+    records = await conn.fetch(
+        f"""
+        SELECT {rows.FACT_COLUMNS}, 1 - (f.embedding <=> $3::vector) AS similarity
+        FROM facts f
+        WHERE f.user_id = $1 AND f.agent_id = ANY($2::text[])
+          AND f.valid_to IS NULL AND f.embedding_model = $4
+        ORDER BY f.embedding <=> $3::vector
+        LIMIT $5
+        """,
+        user_id,
+        list(agent_ids),
+        vector,
+        embedding_model,
+        limit,
+    )
+    return [ScoredFact(rows.fact(r), float(r["similarity"])) for r in records]
+
+
+async def current_with_key(conn: Connection, user_id: str, agent_id: str, fact_key: str) -> Fact | None:
+    row = await conn.fetchrow(
+        f"""SELECT {rows.FACT_COLUMNS} FROM facts f
+            WHERE f.user_id = $1 AND f.agent_id = $2 AND f.fact_key = $3 AND f.valid_to IS NULL""",
+        user_id,
+        agent_id,
+        fact_key,
+    )
+    return rows.fact(row) if row else None
+
+
+async def stale_embeddings(conn: Connection, active_model: str, limit: int) -> list[tuple[UUID, str]]:
+    """Facts embedded by another model than the active one: (id, text) to re-embed."""
+    records = await conn.fetch(
+        "SELECT id, text FROM facts WHERE embedding_model <> $1 ORDER BY valid_to IS NOT NULL, created_at LIMIT $2",
+        active_model,
+        limit,
+    )
+    return [(r["id"], r["text"]) for r in records]
+
+
+async def set_embedding(conn: Connection, fact_id: UUID, text: str, vector: Vector, model: str) -> bool:
+    """Stores a re-embedded vector unless the text changed meanwhile (then the edit re-embedded it)."""
+    status: str = await conn.execute(
+        "UPDATE facts SET embedding = $3, embedding_model = $4 WHERE id = $1 AND text = $2 AND embedding_model <> $4",
+        fact_id,
+        text,
+        vector,
+        model,
+    )
+    return status.endswith(" 1")
+
+
+async def history_of_user(conn: Connection, user_id: str) -> list[FactChange]:
+    records = await conn.fetch(
+        """SELECT fact_id, change_type, old_text, new_text, task_id, request_id, changed_at
+           FROM fact_history WHERE user_id = $1 ORDER BY id""",
+        user_id,
+    )
+    return [rows.fact_change(r) for r in records]
+
+
+async def _record_history(
+    conn: Connection,
+    user_id: str,
+    changes: Sequence[tuple[UUID, FactChangeType, str | None, str | None]],
+    *,
+    task_id: UUID | None,
+    request_id: str | None,
+) -> None:
+    await conn.executemany(
+        """INSERT INTO fact_history (fact_id, user_id, change_type, old_text, new_text, task_id, request_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        [(fact_id, user_id, kind.value, old, new, task_id, request_id) for fact_id, kind, old, new in changes],
+    )

@@ -1,0 +1,268 @@
+"""The service's vocabulary: frozen dataclasses and enums shared by every layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+import numpy as np
+from numpy.typing import NDArray
+
+Vector = NDArray[np.float32]
+T = TypeVar("T")
+GLOBAL_AGENT = ""  # agent_id of facts every agent of the user sees
+
+
+class FactSource(StrEnum):
+    MANUAL = "manual"
+    EXTRACTED = "extracted"
+
+
+class FactChangeType(StrEnum):
+    CREATED = "created"
+    EDITED = "edited"
+    SUPERSEDED = "superseded"
+    INVALIDATED = "invalidated"
+
+
+class MemoryScope(StrEnum):
+    GLOBAL = "global"
+    AGENT = "agent"
+
+
+class TaskStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class EventType(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    HEARTBEAT = "heartbeat"  # never stored: keeps idle streams open
+
+
+class ExtractionMode(StrEnum):
+    LLM = "llm"
+    VERBATIM = "verbatim"
+
+
+class PlannedAction(StrEnum):
+    ADD = "add"
+    UPDATE = "update"
+    SUPERSEDE = "supersede"
+    SKIP_DUPLICATE = "skip_duplicate"
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: UUID
+    user_id: str
+    agent_id: str
+    fact_key: str
+    fact_value: str
+    text: str
+    importance: float
+    source: FactSource
+    embedding_model: str
+    source_task_id: UUID | None
+    supersedes_fact_id: UUID | None
+    valid_from: datetime
+    valid_to: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_current(self) -> bool:
+        return self.valid_to is None
+
+
+@dataclass(frozen=True)
+class ScoredFact:
+    fact: Fact
+    relevance: float
+
+
+@dataclass(frozen=True)
+class FactDraft:
+    """A fact about to be stored: validated, normalised and embedded, without an id yet."""
+
+    user_id: str
+    agent_id: str
+    fact_key: str
+    fact_value: str
+    text: str
+    importance: float
+    source: FactSource
+    embedding: Vector = field(repr=False, compare=False)
+    embedding_model: str
+    source_task_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class FactChange:
+    fact_id: UUID
+    type: FactChangeType
+    old_text: str | None
+    new_text: str | None
+    task_id: UUID | None
+    request_id: str | None
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class FactEdit:
+    """New values for the fields an UpdateFact names; None leaves a field as it is."""
+
+    fact_key: str | None = None
+    fact_value: str | None = None
+    text: str | None = None
+    importance: float | None = None
+
+
+@dataclass(frozen=True)
+class ExtractionCounts:
+    facts_added: int = 0
+    facts_updated: int = 0
+    facts_superseded: int = 0
+    duplicates_skipped: int = 0
+
+    def as_json(self) -> dict[str, int]:
+        return {
+            "facts_added": self.facts_added,
+            "facts_updated": self.facts_updated,
+            "facts_superseded": self.facts_superseded,
+            "duplicates_skipped": self.duplicates_skipped,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> ExtractionCounts:
+        data = data or {}
+        return cls(**{key: int(data.get(key, 0)) for key in cls().as_json()})
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One conversation turn to extract facts from."""
+
+    user_id: str
+    agent_id: str
+    user_message: str
+    ai_response: str
+
+
+@dataclass(frozen=True)
+class ExtractionTask:
+    id: UUID
+    user_id: str
+    agent_id: str
+    status: TaskStatus
+    attempts: int
+    max_attempts: int
+    error: str | None
+    counts: ExtractionCounts | None
+    skipped_reason: str | None
+    request_id: str | None
+    user_message: str
+    ai_response: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    due_at: datetime | None
+
+    @property
+    def turn(self) -> Turn:
+        return Turn(self.user_id, self.agent_id, self.user_message, self.ai_response)
+
+
+@dataclass(frozen=True)
+class ClaimedTask:
+    """A task a worker holds: lease_token fences every write of its results."""
+
+    task: ExtractionTask
+    lease_token: UUID
+
+    @property
+    def attempt(self) -> int:
+        return self.task.attempts
+
+
+@dataclass(frozen=True)
+class ExtractionEvent:
+    id: int
+    user_id: str
+    agent_id: str
+    task_id: UUID | None
+    type: EventType
+    attempt: int
+    counts: ExtractionCounts | None
+    error: str | None
+    skipped_reason: str | None
+    retry_at: datetime | None
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Agent:
+    agent_id: str
+    memory_scope: MemoryScope
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class UserSettings:
+    user_id: str
+    extraction_enabled: bool
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    pending: int
+    processing: int
+    completed: int
+    failed: int
+    oldest_pending_age_seconds: float
+    average_duration_seconds: float
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    """One step of an extraction plan: what to store and which current fact it touches."""
+
+    action: PlannedAction
+    draft: FactDraft | None
+    existing: Fact | None
+
+
+@dataclass(frozen=True)
+class ExtractionPlan:
+    mode: ExtractionMode
+    changes: tuple[PlannedChange, ...]
+    skipped_reason: str | None = None
+
+    @property
+    def counts(self) -> ExtractionCounts:
+        def count(action: PlannedAction) -> int:
+            return sum(1 for change in self.changes if change.action is action)
+
+        return ExtractionCounts(
+            facts_added=count(PlannedAction.ADD),
+            facts_updated=count(PlannedAction.UPDATE),
+            facts_superseded=count(PlannedAction.SUPERSEDE),
+            duplicates_skipped=count(PlannedAction.SKIP_DUPLICATE),
+        )
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_page_token: str

@@ -1,0 +1,27 @@
+"""The embedder protocol every provider meets, and the priorities callers ask for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import IntEnum
+from typing import Protocol
+
+from memory_service.domain import Vector
+
+
+class Priority(IntEnum):
+    """Interactive work (GetContext) is embedded before background work (extraction)."""
+
+    INTERACTIVE = 0
+    BACKGROUND = 1
+
+
+class Embedder(Protocol):
+    @property
+    def model_id(self) -> str:
+        """Stored with every vector; only vectors of the active model_id are compared."""
+        ...
+
+    async def embed(self, texts: Sequence[str], priority: Priority = Priority.INTERACTIVE) -> list[Vector]:
+        """One vector per text, in order."""
+        ...

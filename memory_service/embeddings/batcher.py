@@ -1,0 +1,137 @@
+"""Micro-batching with priorities and a small cache in front of any batch encoder.
+
+Greedy batching: while the model is busy, requests queue up; the next model call
+takes them all (up to max_batch), interactive ones first. An idle model runs a
+request at once, so batching adds no latency at low load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from memory_service.domain import Vector
+from memory_service.embeddings.base import Priority
+from memory_service.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+BatchEncoder = Callable[[list[str]], Awaitable[list[Vector]]]
+
+
+@dataclass
+class _Waiting:
+    text: str
+    futures: list[asyncio.Future[Vector]] = field(default_factory=list)
+
+
+class BatchingEmbedder:
+    """Embeds texts through `encode`, batching concurrent callers and caching recent texts."""
+
+    def __init__(
+        self,
+        encode: BatchEncoder,
+        *,
+        model_id: str,
+        max_batch: int = 32,
+        background_max_batch: int = 8,
+        cache_size: int = 2048,
+    ) -> None:
+        self._encode = encode
+        self._model_id = model_id
+        self._max_batch = max_batch
+        # Background batches stay small so an interactive request never waits
+        # behind a long model call.
+        self._background_max_batch = min(background_max_batch, max_batch)
+        self._cache: OrderedDict[str, Vector] = OrderedDict()
+        self._cache_size = cache_size
+        self._queues: dict[Priority, OrderedDict[str, _Waiting]] = {p: OrderedDict() for p in Priority}
+        self._drainer: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    async def embed(self, texts: Sequence[str], priority: Priority = Priority.INTERACTIVE) -> list[Vector]:
+        if self._closed:
+            raise Unavailable("the embedder is shutting down", reason="EMBEDDER_UNAVAILABLE")
+        loop = asyncio.get_running_loop()
+        results: list[Vector | asyncio.Future[Vector]] = []
+        for text in texts:
+            cached = self._cache.get(text)
+            if cached is not None:
+                self._cache.move_to_end(text)
+                results.append(cached)
+                continue
+            future: asyncio.Future[Vector] = loop.create_future()
+            self._waiting_for(text, priority).futures.append(future)
+            results.append(future)
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain(), name="embedding-batcher")
+        return [item if not isinstance(item, asyncio.Future) else await item for item in results]
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._drainer is not None:
+            # Let queued requests finish; nothing new is accepted.
+            await asyncio.shield(self._drainer)
+
+    def _waiting_for(self, text: str, priority: Priority) -> _Waiting:
+        for other in Priority:
+            if text in self._queues[other]:
+                if other > priority:  # promote: an interactive caller now waits for it
+                    waiting = self._queues[other].pop(text)
+                    self._queues[priority][text] = waiting
+                    return waiting
+                return self._queues[other][text]
+        waiting = _Waiting(text)
+        self._queues[priority][text] = waiting
+        return waiting
+
+    def _next_batch(self) -> list[_Waiting]:
+        batch: list[_Waiting] = []
+        for priority in Priority:
+            queue = self._queues[priority]
+            limit = self._max_batch if priority is Priority.INTERACTIVE else self._background_max_batch
+            while queue and len(batch) < limit:
+                _, waiting = queue.popitem(last=False)
+                if any(not f.done() for f in waiting.futures):  # skip texts whose callers all gave up
+                    batch.append(waiting)
+            if batch:
+                return batch
+        return batch
+
+    async def _drain(self) -> None:
+        while batch := self._next_batch():
+            texts = [w.text for w in batch]
+            try:
+                vectors = await self._encode(texts)
+            except Exception as exc:  # every waiter learns of the failure; the next batch tries again
+                log.warning("embedding batch failed", extra={"batch_size": len(texts), "error": type(exc).__name__})
+                error = (
+                    exc
+                    if isinstance(exc, Unavailable)
+                    else Unavailable(f"the embedder failed ({type(exc).__name__})", reason="EMBEDDER_UNAVAILABLE")
+                )
+                for waiting in batch:
+                    for future in waiting.futures:
+                        if not future.done():
+                            future.set_exception(error)
+                continue
+            for waiting, vector in zip(batch, vectors, strict=True):
+                self._remember(waiting.text, vector)
+                for future in waiting.futures:
+                    if not future.done():
+                        future.set_result(vector)
+
+    def _remember(self, text: str, vector: Vector) -> None:
+        if self._cache_size <= 0:
+            return
+        self._cache[text] = vector
+        self._cache.move_to_end(text)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)

@@ -1,0 +1,88 @@
+"""Periodic upkeep run beside each worker: fail dead last attempts, prune old events, re-embed old vectors.
+
+Every step is idempotent, so several workers may run it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from memory_service.db import Database
+from memory_service.db import events as events_sql
+from memory_service.db import facts as facts_sql
+from memory_service.db import tasks as tasks_sql
+from memory_service.domain import EventType
+from memory_service.embeddings import Embedder, Priority
+
+log = logging.getLogger(__name__)
+
+REEMBED_BATCH = 64
+REEMBED_ROUNDS = 20
+
+
+class Maintenance:
+    def __init__(
+        self, db: Database, embedder: Embedder, *, interval_seconds: float, event_retention_days: float
+    ) -> None:
+        self._db = db
+        self._embedder = embedder
+        self._interval = interval_seconds
+        self._event_retention_days = event_retention_days
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        task = asyncio.create_task(self._loop(), name="maintenance")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception as exc:  # the database may be down; next round
+                log.warning("maintenance round failed", extra={"error": type(exc).__name__})
+            await asyncio.sleep(self._interval)
+
+    async def run_once(self) -> None:
+        await self.fail_expired_last_attempts()
+        if self._event_retention_days > 0:
+            async with self._db.connection() as conn:
+                await events_sql.prune_older_than(conn, self._event_retention_days)
+        for _ in range(REEMBED_ROUNDS):  # bounded: the next round continues
+            if not await self.reembed_batch():
+                break
+
+    async def fail_expired_last_attempts(self) -> int:
+        async with self._db.transaction() as conn:
+            failed = await tasks_sql.fail_expired(conn)
+            await events_sql.append(
+                conn,
+                [
+                    events_sql.NewEvent(
+                        t.user_id, t.agent_id, t.id, EventType.FAILED, t.attempts, {"error": t.error or "lease expired"}
+                    )
+                    for t in failed
+                ],
+            )
+        return len(failed)
+
+    async def reembed_batch(self) -> int:
+        """Re-embeds facts stored under another model, so a model switch never breaks search."""
+        model = self._embedder.model_id
+        async with self._db.connection() as conn:
+            stale = await facts_sql.stale_embeddings(conn, model, REEMBED_BATCH)
+        if not stale:
+            return 0
+        vectors = await self._embedder.embed([text for _, text in stale], Priority.BACKGROUND)
+        async with self._db.transaction() as conn:
+            for (fact_id, text), vector in zip(stale, vectors, strict=True):
+                await facts_sql.set_embedding(conn, fact_id, text, vector, model)
+        log.info("re-embedded facts", extra={"count": len(stale), "model": model})
+        return len(stale)

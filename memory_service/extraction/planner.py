@@ -1,0 +1,227 @@
+"""Turns a conversation turn into an extraction plan: which facts to add, update, supersede or skip.
+
+Planning reads but never writes; the worker applies a plan in one transaction,
+and PreviewExtraction returns it as a dry run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from uuid import UUID
+
+import numpy as np
+
+from memory_service.db import Database
+from memory_service.db import facts as facts_sql
+from memory_service.db import users as users_sql
+from memory_service.domain import (
+    GLOBAL_AGENT,
+    ExtractionMode,
+    ExtractionPlan,
+    Fact,
+    FactDraft,
+    FactSource,
+    MemoryScope,
+    PlannedAction,
+    PlannedChange,
+    Turn,
+    Vector,
+)
+from memory_service.embeddings import Embedder, Priority
+from memory_service.extraction.fact_keys import derive_key_value
+from memory_service.extraction.mem0_logic import Mem0Logic
+from memory_service.extraction.relevance import skip_reason
+from memory_service.llm.chat import JsonChat, LlmError
+from memory_service.validation import DEFAULT_IMPORTANCE, MAX_TEXT_LENGTH
+
+log = logging.getLogger(__name__)
+
+MAX_FACTS_PER_TURN = 20
+# Existing facts shown to the LLM for reconciliation (Mem0 uses 10 as well).
+RECONCILE_CANDIDATES = 10
+SIMILAR_PER_FACT = 5
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a turn's facts are written, and which facts count as already known."""
+
+    write_agent_id: str
+    visible_agent_ids: tuple[str, ...]
+
+
+class ExtractionPlanner:
+    def __init__(
+        self,
+        db: Database,
+        embedder: Embedder,
+        *,
+        chat: JsonChat | None,
+        mem0: Mem0Logic | None,
+        duplicate_threshold: float,
+    ) -> None:
+        if (chat is None) != (mem0 is None):
+            raise ValueError("LLM mode needs both the chat client and Mem0's logic")
+        self._db = db
+        self._embedder = embedder
+        self._chat = chat
+        self._mem0 = mem0
+        self._duplicate_threshold = duplicate_threshold
+
+    @property
+    def mode(self) -> ExtractionMode:
+        return ExtractionMode.LLM if self._chat is not None else ExtractionMode.VERBATIM
+
+    async def plan(self, turn: Turn, *, task_id: UUID | None = None) -> ExtractionPlan:
+        reason = skip_reason(turn.user_message)
+        if reason is not None:
+            return ExtractionPlan(self.mode, (), skipped_reason=reason)
+        scope = await self._scope(turn)
+        if self._chat is None:
+            texts = [_clip(turn.user_message)]
+        else:
+            texts = await self._extract_facts(turn)
+        return await self._reconcile(turn, scope, texts, task_id)
+
+    async def _scope(self, turn: Turn) -> Scope:
+        if not turn.agent_id:
+            return Scope(GLOBAL_AGENT, (GLOBAL_AGENT,))
+        async with self._db.connection() as conn:
+            agent = await users_sql.get_agent(conn, turn.agent_id)
+        if agent is not None and agent.memory_scope is MemoryScope.AGENT:
+            return Scope(turn.agent_id, (GLOBAL_AGENT, turn.agent_id))
+        return Scope(GLOBAL_AGENT, (GLOBAL_AGENT, turn.agent_id))
+
+    async def _extract_facts(self, turn: Turn) -> list[str]:
+        assert self._chat is not None and self._mem0 is not None
+        system, user = self._mem0.fact_extraction_prompt(turn.user_message, turn.ai_response)
+        answer = await self._chat.complete_json(
+            [{"role": "system", "content": system}, {"role": "user", "content": user}], parse=self._mem0.parse_answer
+        )
+        try:
+            raw_facts = self._mem0.facts_of(answer)
+        except ValueError as exc:
+            raise LlmError(f"LLM answer had no usable facts list ({exc})", transient=True) from exc
+        facts: list[str] = []
+        for fact in raw_facts:
+            cleaned = _clip(fact.replace("\x00", ""))
+            if cleaned and cleaned not in facts:
+                facts.append(cleaned)
+        return facts[:MAX_FACTS_PER_TURN]
+
+    async def _reconcile(self, turn: Turn, scope: Scope, texts: list[str], task_id: UUID | None) -> ExtractionPlan:
+        if not texts:
+            return ExtractionPlan(self.mode, ())
+        vectors = await self._embedder.embed(texts, Priority.BACKGROUND)
+        changes: list[PlannedChange] = []
+        fresh: list[tuple[str, Vector]] = []
+        candidates: dict[UUID, Fact] = {}
+        async with self._db.connection() as conn:
+            for text, vector in zip(texts, vectors, strict=True):
+                similar = await facts_sql.similar_current(
+                    conn,
+                    turn.user_id,
+                    agent_ids=scope.visible_agent_ids,
+                    vector=vector,
+                    embedding_model=self._embedder.model_id,
+                    limit=SIMILAR_PER_FACT,
+                )
+                threshold = self._duplicate_threshold
+                duplicate = similar[0].fact if similar and similar[0].relevance >= threshold else None
+                if duplicate is not None or any(_cosine(vector, seen) >= threshold for _, seen in fresh):
+                    changes.append(PlannedChange(PlannedAction.SKIP_DUPLICATE, None, duplicate))
+                    continue
+                fresh.append((text, vector))
+                for scored in similar:
+                    if scored.fact.agent_id == scope.write_agent_id:
+                        candidates.setdefault(scored.fact.id, scored.fact)
+
+        if self._chat is not None and candidates and fresh:
+            decisions = await self._ask_llm_to_reconcile(list(candidates.values())[:RECONCILE_CANDIDATES], fresh)
+        else:
+            decisions = [(PlannedAction.ADD, text, None) for text, _ in fresh]
+
+        to_store = [text for action, text, _ in decisions if action is not PlannedAction.SUPERSEDE]
+        stored_vectors = await self._embedder.embed(to_store, Priority.BACKGROUND) if to_store else []
+        new_vectors = dict(zip(to_store, stored_vectors, strict=True))
+        async with self._db.connection() as conn:
+            for action, text, existing in decisions:
+                if action is PlannedAction.SUPERSEDE:
+                    changes.append(PlannedChange(action, None, existing))
+                    continue
+                draft = self._draft(turn, scope, text, new_vectors[text], task_id)
+                if action is PlannedAction.ADD:
+                    same_key = await facts_sql.current_with_key(conn, draft.user_id, draft.agent_id, draft.fact_key)
+                    if same_key is not None:  # a new value of a known attribute: a new version
+                        action, existing = PlannedAction.UPDATE, same_key
+                if existing is not None and existing.text == draft.text:
+                    changes.append(PlannedChange(PlannedAction.SKIP_DUPLICATE, None, existing))
+                    continue
+                changes.append(PlannedChange(action, draft, existing))
+        return ExtractionPlan(self.mode, tuple(changes))
+
+    async def _ask_llm_to_reconcile(
+        self, existing: list[Fact], fresh: list[tuple[str, Vector]]
+    ) -> list[tuple[PlannedAction, str, Fact | None]]:
+        assert self._chat is not None and self._mem0 is not None
+        short_ids = {str(index): fact for index, fact in enumerate(existing)}
+        prompt = self._mem0.reconciliation_prompt([(i, f.text) for i, f in short_ids.items()], [t for t, _ in fresh])
+        answer = await self._chat.complete_json([{"role": "user", "content": prompt}], parse=self._mem0.parse_answer)
+        entries = answer.get("memory", [])
+        if not isinstance(entries, list):
+            raise LlmError("LLM reconciliation answer had no 'memory' list", transient=True)
+        decisions: list[tuple[PlannedAction, str, Fact | None]] = []
+        seen_texts: set[str] = set()
+        touched: set[UUID] = set()
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            event = str(entry.get("event", "")).upper()
+            text = _clip(str(entry.get("text", "")).replace("\x00", ""))
+            target = short_ids.get(str(entry.get("id", "")))
+            if target is not None and target.id in touched:
+                continue  # one decision per existing fact
+            if event == "DELETE" and target is not None:
+                decisions.append((PlannedAction.SUPERSEDE, target.text, target))
+            elif event == "UPDATE" and text and target is not None and text != target.text:
+                decisions.append((PlannedAction.UPDATE, text, target))
+            elif event in ("ADD", "UPDATE") and text and target is None and text not in seen_texts:
+                # An UPDATE of an id we never showed is a new fact, not an edit of a guess.
+                decisions.append((PlannedAction.ADD, text, None))
+            else:
+                continue  # NONE, or an unusable entry
+            seen_texts.add(text)
+            if target is not None:
+                touched.add(target.id)
+        return decisions
+
+    def _draft(self, turn: Turn, scope: Scope, text: str, vector: Vector, task_id: UUID | None) -> FactDraft:
+        key, value = derive_key_value(text)
+        return FactDraft(
+            user_id=turn.user_id,
+            agent_id=scope.write_agent_id,
+            fact_key=key,
+            fact_value=value,
+            text=text,
+            importance=DEFAULT_IMPORTANCE,
+            source=FactSource.EXTRACTED,
+            embedding=vector,
+            embedding_model=self._embedder.model_id,
+            source_task_id=task_id,
+        )
+
+
+def _clip(text: str) -> str:
+    """Trims a text to the fact length limit, at a word boundary when one is near."""
+    text = " ".join(text.split())
+    if len(text) <= MAX_TEXT_LENGTH:
+        return text
+    cut = text[:MAX_TEXT_LENGTH]
+    space = cut.rfind(" ")
+    return cut[:space] if space > MAX_TEXT_LENGTH - 200 else cut
+
+
+def _cosine(a: Vector, b: Vector) -> float:
+    denominator = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(np.dot(a, b)) / denominator if denominator else 0.0

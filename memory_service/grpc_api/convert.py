@@ -1,0 +1,218 @@
+"""Domain objects ⇄ protobuf messages; nothing else in the service knows the generated types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from google.protobuf import duration_pb2, timestamp_pb2
+from voxbridge.memory.v1 import extraction_pb2, fact_pb2, memory_service_pb2, user_pb2
+
+from memory_service import domain
+from memory_service.service.facts import FactInput
+
+_FACT_SOURCE = {
+    domain.FactSource.MANUAL: fact_pb2.FACT_SOURCE_MANUAL,
+    domain.FactSource.EXTRACTED: fact_pb2.FACT_SOURCE_EXTRACTED,
+}
+_CHANGE_TYPE = {
+    domain.FactChangeType.CREATED: fact_pb2.FACT_CHANGE_TYPE_CREATED,
+    domain.FactChangeType.EDITED: fact_pb2.FACT_CHANGE_TYPE_EDITED,
+    domain.FactChangeType.SUPERSEDED: fact_pb2.FACT_CHANGE_TYPE_SUPERSEDED,
+    domain.FactChangeType.INVALIDATED: fact_pb2.FACT_CHANGE_TYPE_INVALIDATED,
+}
+_TASK_STATUS = {
+    domain.TaskStatus.PENDING: extraction_pb2.EXTRACTION_STATUS_PENDING,
+    domain.TaskStatus.PROCESSING: extraction_pb2.EXTRACTION_STATUS_PROCESSING,
+    domain.TaskStatus.COMPLETED: extraction_pb2.EXTRACTION_STATUS_COMPLETED,
+    domain.TaskStatus.FAILED: extraction_pb2.EXTRACTION_STATUS_FAILED,
+}
+_EVENT_TYPE = {
+    domain.EventType.QUEUED: extraction_pb2.EXTRACTION_EVENT_TYPE_QUEUED,
+    domain.EventType.PROCESSING: extraction_pb2.EXTRACTION_EVENT_TYPE_PROCESSING,
+    domain.EventType.COMPLETED: extraction_pb2.EXTRACTION_EVENT_TYPE_COMPLETED,
+    domain.EventType.RETRYING: extraction_pb2.EXTRACTION_EVENT_TYPE_RETRYING,
+    domain.EventType.FAILED: extraction_pb2.EXTRACTION_EVENT_TYPE_FAILED,
+    domain.EventType.HEARTBEAT: extraction_pb2.EXTRACTION_EVENT_TYPE_HEARTBEAT,
+}
+_MODE = {
+    domain.ExtractionMode.LLM: extraction_pb2.EXTRACTION_MODE_LLM,
+    domain.ExtractionMode.VERBATIM: extraction_pb2.EXTRACTION_MODE_VERBATIM,
+}
+_ACTION = {
+    domain.PlannedAction.ADD: extraction_pb2.PLANNED_ACTION_ADD,
+    domain.PlannedAction.UPDATE: extraction_pb2.PLANNED_ACTION_UPDATE,
+    domain.PlannedAction.SUPERSEDE: extraction_pb2.PLANNED_ACTION_SUPERSEDE,
+    domain.PlannedAction.SKIP_DUPLICATE: extraction_pb2.PLANNED_ACTION_SKIP_DUPLICATE,
+}
+_SCOPE_FROM_PROTO: dict[int, domain.MemoryScope | None] = {
+    user_pb2.MEMORY_SCOPE_UNSPECIFIED: None,
+    user_pb2.MEMORY_SCOPE_GLOBAL: domain.MemoryScope.GLOBAL,
+    user_pb2.MEMORY_SCOPE_AGENT: domain.MemoryScope.AGENT,
+}
+_SCOPE_TO_PROTO = {
+    domain.MemoryScope.GLOBAL: user_pb2.MEMORY_SCOPE_GLOBAL,
+    domain.MemoryScope.AGENT: user_pb2.MEMORY_SCOPE_AGENT,
+}
+
+
+def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
+    if value is None:
+        return None
+    message = timestamp_pb2.Timestamp()
+    message.FromDatetime(value)
+    return message
+
+
+def duration(seconds: float) -> duration_pb2.Duration:
+    message = duration_pb2.Duration()
+    message.FromNanoseconds(int(seconds * 1e9))
+    return message
+
+
+def fact_input(message: fact_pb2.Fact) -> FactInput:
+    return FactInput(
+        user_id=message.user_id,
+        agent_id=message.agent_id,
+        fact_key=message.fact_key,
+        fact_value=message.fact_value,
+        text=message.text,
+        importance=message.importance if message.HasField("importance") else None,
+    )
+
+
+def fact(value: domain.Fact) -> fact_pb2.Fact:
+    return fact_pb2.Fact(
+        id=str(value.id),
+        user_id=value.user_id,
+        agent_id=value.agent_id,
+        fact_key=value.fact_key,
+        fact_value=value.fact_value,
+        text=value.text,
+        importance=value.importance,
+        source=_FACT_SOURCE[value.source],
+        embedding_model=value.embedding_model,
+        source_task_id=str(value.source_task_id) if value.source_task_id else "",
+        supersedes_fact_id=str(value.supersedes_fact_id) if value.supersedes_fact_id else "",
+        valid_from=timestamp(value.valid_from),
+        valid_to=timestamp(value.valid_to),
+        created_at=timestamp(value.created_at),
+        updated_at=timestamp(value.updated_at),
+    )
+
+
+def draft(value: domain.FactDraft) -> fact_pb2.Fact:
+    return fact_pb2.Fact(
+        user_id=value.user_id,
+        agent_id=value.agent_id,
+        fact_key=value.fact_key,
+        fact_value=value.fact_value,
+        text=value.text,
+        importance=value.importance,
+        source=_FACT_SOURCE[value.source],
+        embedding_model=value.embedding_model,
+    )
+
+
+def fact_change(value: domain.FactChange) -> fact_pb2.FactChange:
+    return fact_pb2.FactChange(
+        fact_id=str(value.fact_id),
+        type=_CHANGE_TYPE[value.type],
+        old_text=value.old_text or "",
+        new_text=value.new_text or "",
+        task_id=str(value.task_id) if value.task_id else "",
+        request_id=value.request_id or "",
+        changed_at=timestamp(value.changed_at),
+    )
+
+
+def counts(value: domain.ExtractionCounts | None) -> extraction_pb2.ExtractionCounts | None:
+    if value is None:
+        return None
+    return extraction_pb2.ExtractionCounts(**value.as_json())
+
+
+def task(value: domain.ExtractionTask) -> extraction_pb2.ExtractionTask:
+    return extraction_pb2.ExtractionTask(
+        id=str(value.id),
+        user_id=value.user_id,
+        agent_id=value.agent_id,
+        status=_TASK_STATUS[value.status],
+        attempts=value.attempts,
+        max_attempts=value.max_attempts,
+        error=value.error or "",
+        counts=counts(value.counts),
+        skipped_reason=value.skipped_reason or "",
+        request_id=value.request_id or "",
+        user_message=value.user_message,
+        ai_response=value.ai_response,
+        created_at=timestamp(value.created_at),
+        started_at=timestamp(value.started_at),
+        finished_at=timestamp(value.finished_at),
+        due_at=timestamp(value.due_at)
+        if value.status in (domain.TaskStatus.PENDING, domain.TaskStatus.PROCESSING)
+        else None,
+    )
+
+
+def event(value: domain.ExtractionEvent) -> extraction_pb2.ExtractionEvent:
+    return extraction_pb2.ExtractionEvent(
+        event_id=value.id,
+        task_id=str(value.task_id) if value.task_id else "",
+        user_id=value.user_id,
+        agent_id=value.agent_id,
+        type=_EVENT_TYPE[value.type],
+        attempt=value.attempt,
+        counts=counts(value.counts),
+        error=value.error or "",
+        skipped_reason=value.skipped_reason or "",
+        retry_at=timestamp(value.retry_at),
+        created_at=timestamp(value.created_at),
+    )
+
+
+def plan(value: domain.ExtractionPlan) -> memory_service_pb2.PreviewExtractionResponse:
+    return memory_service_pb2.PreviewExtractionResponse(
+        mode=_MODE[value.mode],
+        skipped_reason=value.skipped_reason or "",
+        changes=[
+            extraction_pb2.PlannedFactChange(
+                action=_ACTION[change.action],
+                fact=draft(change.draft) if change.draft is not None else None,
+                existing_fact=fact(change.existing) if change.existing is not None else None,
+            )
+            for change in value.changes
+        ],
+    )
+
+
+def queue_stats(value: domain.QueueStats, mode: domain.ExtractionMode) -> memory_service_pb2.GetQueueStatsResponse:
+    return memory_service_pb2.GetQueueStatsResponse(
+        pending=value.pending,
+        processing=value.processing,
+        completed=value.completed,
+        failed=value.failed,
+        oldest_pending_age=duration(value.oldest_pending_age_seconds),
+        average_duration=duration(value.average_duration_seconds),
+        mode=_MODE[mode],
+    )
+
+
+def scope(value: int) -> domain.MemoryScope | None:
+    return _SCOPE_FROM_PROTO.get(value)
+
+
+def agent(value: domain.Agent) -> user_pb2.Agent:
+    return user_pb2.Agent(
+        agent_id=value.agent_id,
+        memory_scope=_SCOPE_TO_PROTO[value.memory_scope],
+        created_at=timestamp(value.created_at),
+        updated_at=timestamp(value.updated_at),
+    )
+
+
+def user_settings(value: domain.UserSettings) -> user_pb2.UserSettings:
+    return user_pb2.UserSettings(
+        user_id=value.user_id,
+        extraction_enabled=value.extraction_enabled,
+        updated_at=timestamp(value.updated_at),
+    )

@@ -1,0 +1,61 @@
+"""Chat completions that must answer with a JSON object, for fact extraction."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from memory_service.config import LlmSettings
+from memory_service.llm.clients import describe_error, is_transient, openai_client
+
+log = logging.getLogger(__name__)
+
+
+class LlmError(Exception):
+    """The LLM could not give a usable answer. The message is safe to store (no secrets, no user text)."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class JsonChat:
+    """Sends a system and a user prompt and returns the answer parsed as a JSON object."""
+
+    def __init__(self, settings: LlmSettings) -> None:
+        self.settings = settings
+        self._client: Any = openai_client(
+            provider=settings.provider,
+            base_url=settings.base_url,
+            api_key=settings.api_key,
+            api_version=settings.api_version,
+            timeout=settings.timeout_seconds,
+        )
+
+    async def complete_json(self, messages: list[dict[str, str]], *, parse: Any) -> dict[str, Any]:
+        """`parse` turns the raw text into a dict (Mem0's code-block and JSON-recovery logic)."""
+        extra: dict[str, Any] = {"response_format": {"type": "json_object"}} if self.settings.json_mode else {}
+        try:
+            response = await self._client.chat.completions.create(
+                model=self.settings.model,
+                messages=messages,
+                temperature=0,
+                **extra,
+            )
+        except Exception as exc:
+            raise LlmError(describe_error(exc), transient=is_transient(exc)) from exc
+        try:
+            content = response.choices[0].message.content or ""
+        except (AttributeError, IndexError, TypeError) as exc:
+            raise LlmError("LLM answer had no message content", transient=True) from exc
+        try:
+            parsed = parse(content)
+        except (json.JSONDecodeError, ValueError, TypeError) as exc:
+            raise LlmError("LLM answer was not valid JSON", transient=True) from exc
+        if not isinstance(parsed, dict):
+            raise LlmError("LLM answer was JSON but not an object", transient=True)
+        return parsed
+
+    async def aclose(self) -> None:
+        await self._client.close()

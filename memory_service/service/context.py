@@ -1,0 +1,52 @@
+"""The hot path: the facts most relevant to an utterance, rendered for the LLM prompt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from memory_service.db import Database
+from memory_service.db import facts as facts_sql
+from memory_service.domain import GLOBAL_AGENT, ScoredFact
+from memory_service.embeddings import Embedder, Priority
+from memory_service.service.rendering import render_context
+from memory_service.validation import DEFAULT_CONTEXT_LIMIT, MAX_CONTEXT_LIMIT, MAX_QUERY_LENGTH, RequestChecker
+
+
+@dataclass(frozen=True)
+class Context:
+    facts: list[ScoredFact]
+    rendered: str
+
+
+class ContextService:
+    def __init__(self, db: Database, embedder: Embedder) -> None:
+        self._db = db
+        self._embedder = embedder
+
+    async def get_context(
+        self, user_id: str, agent_id: str, query: str, *, limit: int, min_relevance: float
+    ) -> Context:
+        check = RequestChecker()
+        check.identifier("user_id", user_id)
+        check.identifier("agent_id", agent_id, required=False)
+        query = check.text("query", query, max_length=MAX_QUERY_LENGTH, required=True)
+        limit = check.bounded_count(
+            "limit", limit, default=DEFAULT_CONTEXT_LIMIT, maximum=MAX_CONTEXT_LIMIT, clamp=False
+        )
+        if not 0.0 <= min_relevance <= 1.0:
+            check.fail("min_relevance", f"must be between 0 and 1, got {min_relevance}")
+        check.raise_if_invalid()
+
+        [vector] = await self._embedder.embed([query], Priority.INTERACTIVE)
+        async with self._db.connection() as conn:
+            facts = await facts_sql.search(
+                conn,
+                user_id,
+                agent_ids=(GLOBAL_AGENT, agent_id) if agent_id else (GLOBAL_AGENT,),
+                query_vector=vector,
+                query_text=query,
+                embedding_model=self._embedder.model_id,
+                limit=limit,
+                min_relevance=min_relevance,
+            )
+        return Context(facts, render_context(facts))

@@ -1,0 +1,58 @@
+"""Session-wide real parts: one PostgreSQL (a migrated template cloned per test) and one loaded model."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from memory_service.embeddings.local import load_model
+from memory_service.extraction.mem0_logic import disable_mem0_phone_home
+from tests.support.database import create_template, drop_template, fresh_database, postgres_server
+from tests.support.fake_llm import FakeLlm
+from tests.support.harness import Service, running_service, make_settings
+
+# Before anything imports mem0: no telemetry, and its config file goes to a temp dir.
+disable_mem0_phone_home(Path(tempfile.gettempdir()) / "vbm-mem0")
+
+
+@pytest.fixture(scope="session")
+def admin_url() -> Iterator[str]:
+    with postgres_server() as url:
+        create_template(url)
+        try:
+            yield url
+        finally:
+            drop_template(url)
+
+
+@pytest.fixture
+def database_url(admin_url: str) -> Iterator[str]:
+    with fresh_database(admin_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sentence_model() -> Any:
+    """The packaged all-MiniLM-L6-v2, loaded once for the whole run."""
+    return load_model("all-MiniLM-L6-v2", "cpu")
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Any:
+    return make_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+async def service(settings: Any, sentence_model: Any) -> AsyncIterator[Service]:
+    async with running_service(settings, sentence_model) as running:
+        yield running
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLlm]:
+    with FakeLlm() as llm:
+        yield llm

@@ -1,0 +1,162 @@
+"""A real HTTP server that speaks the OpenAI chat-completions API and answers from a script.
+
+The service reaches it through the real openai client, exactly as it would reach
+Ollama or OpenAI. A test scripts answers per call: JSON content, raw text,
+HTTP errors, or delays (to time a request out or to hold a worker mid-task).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+FACT_PROMPT_MARKER = "Personal Information Organizer"
+RECONCILE_PROMPT_MARKER = "smart memory manager"
+
+
+@dataclass
+class Reply:
+    """One scripted answer."""
+
+    content: str | None = None  # the assistant message text
+    status: int = 200  # non-200: an error body is returned
+    delay: float = 0.0  # seconds to wait before answering
+    raw_body: bytes | None = None  # sent as is (malformed responses)
+
+
+@dataclass
+class Call:
+    kind: str  # "facts", "reconcile" or "other"
+    user_message: str
+    prompt: str
+    at: float
+    headers: dict[str, str]
+
+
+def facts_reply(*facts: str) -> Reply:
+    return Reply(json.dumps({"facts": list(facts)}))
+
+
+def memory_reply(*entries: dict[str, str]) -> Reply:
+    return Reply(json.dumps({"memory": list(entries)}))
+
+
+@dataclass
+class Script:
+    """Answers by kind of call; the default extracts nothing and changes nothing."""
+
+    on_facts: Callable[[Call], Reply] = lambda call: facts_reply()
+    on_reconcile: Callable[[Call], Reply] = lambda call: memory_reply()
+    on_other: Callable[[Call], Reply] = lambda call: Reply(json.dumps({}))
+
+
+class FakeLlm:
+    def __init__(self) -> None:
+        self.script = Script()
+        self.calls: list[Call] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def __enter__(self) -> FakeLlm:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def calls_of(self, kind: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.kind == kind]
+
+    def _answer(self, body: dict[str, Any], headers: dict[str, str]) -> Reply:
+        messages = body.get("messages", [])
+        prompt = "\n".join(str(m.get("content", "")) for m in messages)
+        user = str(messages[-1].get("content", "")) if messages else ""
+        if FACT_PROMPT_MARKER in prompt:
+            kind = "facts"
+        elif RECONCILE_PROMPT_MARKER in prompt:
+            kind = "reconcile"
+        else:
+            kind = "other"
+        call = Call(kind, _conversation_user_line(user), prompt, time.monotonic(), headers)
+        with self._lock:
+            self.calls.append(call)
+        handler = {"facts": self.script.on_facts, "reconcile": self.script.on_reconcile}.get(kind, self.script.on_other)
+        return handler(call)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                if not self.path.endswith("/chat/completions"):
+                    self._send(404, {"error": {"message": "not found"}})
+                    return
+                reply = fake._answer(body, dict(self.headers.items()))
+                if reply.delay:
+                    time.sleep(reply.delay)
+                if reply.raw_body is not None:
+                    self._send_bytes(200, reply.raw_body)
+                elif reply.status != 200:
+                    self._send(reply.status, {"error": {"message": "scripted failure", "type": "server_error"}})
+                else:
+                    self._send(200, _completion(body.get("model", "fake"), reply.content or ""))
+
+            def _send(self, status: int, payload: dict[str, Any]) -> None:
+                self._send_bytes(status, json.dumps(payload).encode())
+
+            def _send_bytes(self, status: int, data: bytes) -> None:
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test)
+
+        return Handler
+
+
+def _conversation_user_line(prompt: str) -> str:
+    """The user's words inside Mem0's fact prompt ("Input:\\nuser: ...\\nassistant: ...")."""
+    for line in prompt.splitlines():
+        if line.startswith("user: "):
+            return line.removeprefix("user: ")
+    return prompt
+
+
+def _completion(model: str, content: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
+
+
+__all__ = ["Call", "FakeLlm", "Reply", "Script", "facts_reply", "memory_reply"]
