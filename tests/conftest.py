@@ -13,7 +13,7 @@ from memory_service.embeddings.local import load_model
 from memory_service.extraction.mem0_logic import disable_mem0_phone_home
 from tests.support.database import create_template, drop_template, fresh_database, postgres_server
 from tests.support.fake_llm import FakeLlm
-from tests.support.harness import Service, running_service, make_settings
+from tests.support.harness import Service, make_settings, running_service
 
 # Before anything imports mem0: no telemetry, and its config file goes to a temp dir.
 disable_mem0_phone_home(Path(tempfile.gettempdir()) / "vbm-mem0")

@@ -7,12 +7,11 @@ import asyncio
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
-from voxbridge.memory.v1 import fact_pb2, memory_service_pb2 as pb
+from voxbridge.memory.v1 import fact_pb2
+from voxbridge.memory.v1 import memory_service_pb2 as pb
 
 from tests.support.harness import Service
 from tests.support.rpc import new_fact, rpc_failure
-
-pytestmark = pytest.mark.asyncio
 
 
 async def test_create_get_list_update_delete_round_trip(service: Service) -> None:
