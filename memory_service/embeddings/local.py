@@ -36,7 +36,7 @@ def load_model(model: str, device: str) -> Any:
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
-    transformers_logging.disable_progress_bar()  # no progress bars in service logs
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no progress bars in logs
     return SentenceTransformer(resolve_model_path(model), device=device)
 
 
