@@ -104,7 +104,7 @@ class Settings:
                 max_attempts=env.integer("TASK_MAX_ATTEMPTS", 3, minimum=1),
                 retry_base_seconds=env.number("RETRY_BASE_SECONDS", 2.0, minimum=0),
                 poll_seconds=env.number("POLL_SECONDS", 2.0, minimum=0.05),
-                duplicate_threshold=env.number("DUPLICATE_THRESHOLD", 0.9, minimum=0, maximum=1),
+                duplicate_threshold=env.number("DUPLICATE_THRESHOLD", 0.85, minimum=0, maximum=1),
                 event_retention_days=env.number("EVENT_RETENTION_DAYS", 7.0, minimum=0),
                 maintenance_seconds=env.number("MAINTENANCE_SECONDS", 30.0, minimum=0.1),
             ),

@@ -53,15 +53,22 @@ async def insert(conn: Connection, turn: Turn, *, request_id: str | None, max_at
 async def claim(conn: Connection, *, limit: int, lease_seconds: float, worker_id: str) -> list[ClaimedTask]:
     """Claims due tasks: pending ones, and processing ones whose lease expired (their worker is presumed dead).
 
+    Only the oldest unfinished task of each user is claimable, so one user's turns
+    are applied one at a time and in order (a later "I moved to Paris" must win).
     Each claim gets a new lease token; results are only written under it. Tasks on
     their last attempt whose lease expired are left to fail_expired().
     """
     records = await conn.fetch(
         f"""
         WITH due AS (
-            SELECT id FROM extraction_tasks
-            WHERE status IN ('pending', 'processing') AND due_at <= now() AND attempts < max_attempts
-            ORDER BY due_at
+            SELECT t.id FROM extraction_tasks t
+            WHERE t.status IN ('pending', 'processing') AND t.due_at <= now() AND t.attempts < t.max_attempts
+              AND NOT EXISTS (
+                  SELECT 1 FROM extraction_tasks older
+                  WHERE older.user_id = t.user_id AND older.status IN ('pending', 'processing')
+                    AND (older.created_at, older.id) < (t.created_at, t.id)
+              )
+            ORDER BY t.due_at
             LIMIT $1
             FOR UPDATE SKIP LOCKED
         )

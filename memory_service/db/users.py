@@ -9,9 +9,8 @@ from memory_service.domain import Agent, MemoryScope, UserSettings
 
 async def ensure_user(conn: Connection, user_id: str) -> UserSettings:
     """Creates the user row on first write (with default settings) and returns the settings."""
-    row = one(
-        await conn.fetchrow(
-            """
+    row = await conn.fetchrow(
+        """
         WITH inserted AS (
             INSERT INTO users (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING
             RETURNING user_id, extraction_enabled, settings_updated_at
@@ -21,9 +20,16 @@ async def ensure_user(conn: Connection, user_id: str) -> UserSettings:
         SELECT user_id, extraction_enabled, settings_updated_at FROM users WHERE user_id = $1
         LIMIT 1
         """,
-            user_id,
-        )
+        user_id,
     )
+    if row is None:
+        # A concurrent transaction created the user after this statement's snapshot
+        # was taken; a new statement sees its commit.
+        row = one(
+            await conn.fetchrow(
+                "SELECT user_id, extraction_enabled, settings_updated_at FROM users WHERE user_id = $1", user_id
+            )
+        )
     return UserSettings(row["user_id"], row["extraction_enabled"], row["settings_updated_at"])
 
 

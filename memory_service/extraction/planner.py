@@ -29,6 +29,7 @@ from memory_service.domain import (
     Vector,
 )
 from memory_service.embeddings import Embedder, Priority
+from memory_service.extraction.duplicates import is_paraphrase
 from memory_service.extraction.fact_keys import derive_key_value
 from memory_service.extraction.mem0_logic import Mem0Logic
 from memory_service.extraction.relevance import skip_reason
@@ -128,8 +129,11 @@ class ExtractionPlanner:
                     limit=SIMILAR_PER_FACT,
                 )
                 threshold = self._duplicate_threshold
-                duplicate = similar[0].fact if similar and similar[0].relevance >= threshold else None
-                if duplicate is not None or any(_cosine(vector, seen) >= threshold for _, seen in fresh):
+                duplicate = next(
+                    (s.fact for s in similar if is_paraphrase(text, s.fact.text, s.relevance, threshold)), None
+                )
+                repeats_turn = any(is_paraphrase(text, seen, _cosine(vector, v), threshold) for seen, v in fresh)
+                if duplicate is not None or repeats_turn:
                     changes.append(PlannedChange(PlannedAction.SKIP_DUPLICATE, None, duplicate))
                     continue
                 fresh.append((text, vector))

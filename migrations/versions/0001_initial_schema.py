@@ -59,6 +59,9 @@ CREATE TABLE extraction_tasks (
 CREATE UNIQUE INDEX extraction_tasks_request_id ON extraction_tasks (user_id, request_id) WHERE request_id IS NOT NULL;
 CREATE INDEX extraction_tasks_due ON extraction_tasks (due_at) WHERE status IN ('pending', 'processing');
 CREATE INDEX extraction_tasks_user ON extraction_tasks (user_id, created_at);
+-- A user's unfinished tasks in order: only the oldest may be claimed (turns apply in order).
+CREATE INDEX extraction_tasks_user_open ON extraction_tasks (user_id, created_at, id)
+    WHERE status IN ('pending', 'processing');
 CREATE INDEX extraction_tasks_finished ON extraction_tasks (finished_at) WHERE status = 'completed';
 
 CREATE TABLE facts (

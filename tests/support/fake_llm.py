@@ -112,7 +112,7 @@ class FakeLlm:
                 if not self.path.endswith("/chat/completions"):
                     self._send(404, {"error": {"message": "not found"}})
                     return
-                reply = fake._answer(body, dict(self.headers.items()))
+                reply = fake._answer(body, {k.lower(): v for k, v in self.headers.items()})
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.raw_body is not None:
