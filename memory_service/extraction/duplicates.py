@@ -13,64 +13,13 @@ import re
 
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 _NUMBER_WORDS = frozenset(
-    [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "twenty",
-        "thirty",
-        "forty",
-        "fifty",
-        "hundred",
-        "thousand",
-        "million",
-        "first",
-        "second",
-        "third",
-        "once",
-        "twice",
-        "half",
-        "dozen",
-    ]
+    "zero one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
+    "hundred thousand million first second third once twice half dozen".split()
 )
-_NEGATIONS = frozenset(
-    ["not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "longer", "stopped", "quit", "without"]
-)
+_NEGATIONS = frozenset("not no never none nobody nothing neither nor longer stopped quit without".split())
 _CALENDAR = frozenset(
-    [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "today",
-        "tomorrow",
-        "yesterday",
-    ]
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
+    "august september october november december today tomorrow yesterday".split()
 )
 
 

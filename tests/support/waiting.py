@@ -16,20 +16,20 @@ T = TypeVar("T")
 FINISHED = (extraction_pb2.EXTRACTION_STATUS_COMPLETED, extraction_pb2.EXTRACTION_STATUS_FAILED)
 
 
-async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float = 30.0, every: float = 0.05) -> T:
-    deadline = time.monotonic() + timeout
+async def eventually(probe: Callable[[], Awaitable[T | None]], *, within: float = 30.0, every: float = 0.05) -> T:
+    deadline = time.monotonic() + within
     while True:
         value = await probe()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not reached within {timeout}s (last value: {value!r})")
+            raise TimeoutError(f"condition not reached within {within}s (last value: {value!r})")
         await asyncio.sleep(every)
 
 
-async def finished_task(service: Service, task_id: str, *, timeout: float = 30.0) -> extraction_pb2.ExtractionTask:
+async def finished_task(service: Service, task_id: str, *, within: float = 30.0) -> extraction_pb2.ExtractionTask:
     async def probe() -> extraction_pb2.ExtractionTask | None:
         task = await service.stub.GetExtraction(pb.GetExtractionRequest(task_id=task_id))
         return task if task.status in FINISHED else None
 
-    return await eventually(probe, timeout=timeout)
+    return await eventually(probe, within=within)
