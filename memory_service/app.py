@@ -101,13 +101,19 @@ async def running_server(core: Core, *, listen: str | None = None) -> AsyncItera
             users=UserService(core.db),
         )
         async with serve_grpc(
-            MemoryServicer(services), listen or settings.listen, grace_seconds=settings.grace_seconds
+            MemoryServicer(services, stream_write_timeout=settings.stream_write_timeout_seconds),
+            listen or settings.listen,
+            grace_seconds=settings.grace_seconds,
         ) as server:
             await server.set_serving(True)
             monitor = asyncio.create_task(_watch_database_health(core.db, server), name="health-monitor")
             try:
                 yield server
             finally:
+                # Streams never finish by themselves: end them first with a resume cursor, so the
+                # grace period of the server's stop is left to unary calls in flight.
+                await server.set_serving(False)
+                hub.close_subscriptions()
                 monitor.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await monitor

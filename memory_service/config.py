@@ -75,6 +75,7 @@ class Settings:
     log_level: str
     log_format: Literal["json", "text"]
     stream_queue_size: int
+    stream_write_timeout_seconds: float
     heartbeat_seconds: float
     embedding: EmbeddingSettings
     llm: LlmSettings | None
@@ -95,6 +96,7 @@ class Settings:
             log_level=(env.text("LOG_LEVEL") or "INFO").upper(),
             log_format=env.choice("LOG_FORMAT", ("json", "text"), "json"),  # type: ignore[arg-type]
             stream_queue_size=env.integer("STREAM_QUEUE_SIZE", 1000, minimum=1),
+            stream_write_timeout_seconds=env.number("STREAM_WRITE_TIMEOUT_SECONDS", 30.0, minimum=0.1),
             heartbeat_seconds=env.number("HEARTBEAT_SECONDS", 15.0, minimum=0.1),
             embedding=_embedding_settings(env),
             llm=_llm_settings(env),

@@ -79,16 +79,25 @@ class OutOfRange(MemoryServiceError):
 class ResourceExhausted(MemoryServiceError):
     default_reason = "RESOURCE_EXHAUSTED"
 
-    def __init__(self, message: str, *, retry_after: float, reason: str | None = None) -> None:
-        super().__init__(message, reason=reason)
+    def __init__(
+        self, message: str, *, retry_after: float, reason: str | None = None, metadata: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message, reason=reason, metadata=metadata)
         self.retry_after = retry_after
 
 
 class Unavailable(MemoryServiceError):
     default_reason = "UNAVAILABLE"
 
-    def __init__(self, message: str, *, retry_after: float = 1.0, reason: str | None = None) -> None:
-        super().__init__(message, reason=reason)
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float = 1.0,
+        reason: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, reason=reason, metadata=metadata)
         self.retry_after = retry_after
 
 

@@ -103,11 +103,13 @@ class MemoryServicer(memory_service_pb2_grpc.MemoryServiceServicer):  # type: ig
                 try:
                     await asyncio.wait_for(context.write(convert.event(event)), self._stream_write_timeout)
                 except TimeoutError:
+                    resume = max(event.id - 1, 0)
                     raise ResourceExhausted(
                         f"the stream stopped being read for {self._stream_write_timeout:.0f}s; "
-                        f"resume with after_event_id={max(event.id - 1, 0)}",
+                        f"resume with after_event_id={resume}",
                         retry_after=1.0,
                         reason="SUBSCRIBER_TOO_SLOW",
+                        metadata={"resume_after_event_id": str(resume)},
                     ) from None
         finally:
             await events.aclose()

@@ -81,8 +81,7 @@ class EventHub:
             ):
                 yield self
         finally:
-            for subscription in list(self._subscriptions):
-                subscription.close()
+            self.close_subscriptions()
             pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pump
@@ -92,6 +91,11 @@ class EventHub:
         subscription = Subscription(user_id, capacity)
         self._subscriptions.add(subscription)
         return subscription
+
+    def close_subscriptions(self) -> None:
+        """Ends every stream (they answer UNAVAILABLE with a resume cursor): the server is going away."""
+        for subscription in list(self._subscriptions):
+            subscription.close()
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
@@ -109,7 +113,9 @@ class EventHub:
     async def _fetch_new(self) -> None:
         if not self._subscriptions:  # nobody listens: just keep up with the log's end
             async with self._db.connection() as conn:
-                self._position = (await events_sql.bounds(conn)).last_event_id
+                last = (await events_sql.bounds(conn)).last_event_id
+            if not self._subscriptions:  # a subscriber that joined meanwhile may need what came since
+                self._position = max(self._position, last)
             return
         while True:
             async with self._db.connection() as conn:

@@ -152,6 +152,7 @@ class ExtractionService:
                         f"the server is shutting down; resume with after_event_id={cursor}",
                         retry_after=0.5,
                         reason="SHUTTING_DOWN",
+                        metadata={"resume_after_event_id": str(cursor)},
                     )
                 if subscription.overflowed:
                     raise ResourceExhausted(
@@ -159,6 +160,7 @@ class ExtractionService:
                         f"resume with after_event_id={cursor}",
                         retry_after=1.0,
                         reason="SUBSCRIBER_TOO_SLOW",
+                        metadata={"resume_after_event_id": str(cursor)},
                     )
                 if live is None:
                     yield _heartbeat(cursor)

@@ -7,6 +7,7 @@ HTTP errors, or delays (to time a request out or to hold a worker mid-task).
 
 from __future__ import annotations
 
+import ast
 import json
 import threading
 import time
@@ -36,6 +37,19 @@ class Call:
     prompt: str
     at: float
     headers: dict[str, str]
+
+
+def new_facts_in(call: Call) -> list[str]:
+    """The new facts Mem0's reconciliation prompt lists (the last ``` block holds their Python repr)."""
+    blocks = call.prompt.split("```")
+    return [str(fact) for fact in ast.literal_eval(blocks[-2].strip())]
+
+
+def add_every_new_fact(call: Call) -> Reply:
+    """A reconciliation answer that keeps every new fact (event ADD) and touches nothing else."""
+    return memory_reply(
+        *({"id": str(1000 + i), "text": fact, "event": "ADD"} for i, fact in enumerate(new_facts_in(call)))
+    )
 
 
 def facts_reply(*facts: str) -> Reply:

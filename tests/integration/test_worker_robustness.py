@@ -1,0 +1,233 @@
+"""The queue cannot lose a turn: concurrent workers, SIGKILLed workers, paused workers, failing LLMs, lost LISTEN."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import os
+import random
+import signal
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from voxbridge.memory.v1 import extraction_pb2
+from voxbridge.memory.v1 import memory_service_pb2 as pb
+
+from tests.support.fake_llm import Call, FakeLlm, Reply, add_every_new_fact, facts_reply
+from tests.support.harness import Service, running_service, with_llm
+from tests.support.processes import kill, service_env, start
+from tests.support.waiting import eventually, finished_task
+
+COMPLETED = extraction_pb2.EXTRACTION_STATUS_COMPLETED
+FAILED = extraction_pb2.EXTRACTION_STATUS_FAILED
+
+
+def sql(database_url: str, query: str, *args: Any) -> list[tuple[Any, ...]]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        return conn.execute(query, args or None).fetchall()  # type: ignore[arg-type]
+
+
+async def queue_many(service: Service, count: int, users: int, message: str = "Visited place number {i}") -> list[str]:
+    ids: list[str] = []
+    for start_at in range(0, count, 50):
+        chunk = range(start_at, min(start_at + 50, count))
+        tasks = await asyncio.gather(
+            *(
+                service.stub.QueueExtraction(
+                    pb.QueueExtractionRequest(user_id=f"user-{i % users}", user_message=message.format(i=i))
+                )
+                for i in chunk
+            )
+        )
+        ids += [t.id for t in tasks]
+    return ids
+
+
+async def all_done(database_url: str, expected: int, within: float) -> None:
+    async def probe() -> bool:
+        [(done,)] = await asyncio.to_thread(
+            sql, database_url, "SELECT count(*) FROM extraction_tasks WHERE status IN ('completed', 'failed')"
+        )
+        return bool(done == expected)
+
+    await eventually(probe, within=within, every=0.25)
+
+
+async def test_four_workers_do_a_thousand_tasks_each_exactly_once(service: Service, database_url: str) -> None:
+    ids = await queue_many(service, 1000, users=100)
+    for n in range(4):
+        service.start_worker(name=f"worker-{n}")
+    await all_done(database_url, 1000, within=240)
+
+    rows = sql(database_url, "SELECT status, attempts, worker_id FROM extraction_tasks")
+    assert {(status, attempts) for status, attempts, _ in rows} == {("completed", 1)}
+    assert len({worker for _, _, worker in rows}) == 4  # all four took part
+    events = Counter(sql(database_url, "SELECT task_id::text, type FROM memory_events"))
+    for task_id in ids:  # one lease per task, never two at once
+        assert (events[(task_id, "processing")], events[(task_id, "completed")]) == (1, 1)
+    [(facts, distinct_tasks)] = sql(database_url, "SELECT count(*), count(DISTINCT source_task_id) FROM facts")
+    assert facts == distinct_tasks == 1000
+
+
+async def test_sigkilled_worker_processes_lose_nothing_and_duplicate_nothing(
+    service: Service, database_url: str, tmp_path: Path
+) -> None:
+    with FakeLlm() as llm:
+        # Slow enough that kills land mid-task; each turn yields one fact of its own.
+        llm.script.on_facts = lambda call: dataclasses.replace(facts_reply(f"Fact of {call.user_message}"), delay=0.15)
+        llm.script.on_reconcile = add_every_new_fact
+        env = service_env(
+            {
+                "MEMORY_DATABASE_URL": database_url,
+                "MEMORY_DATA_DIR": str(tmp_path),
+                "MEMORY_LLM_BASE_URL": llm.base_url,
+                "MEMORY_LLM_MODEL": "fake-model",
+                "MEMORY_TASK_LEASE_SECONDS": "2",
+                "MEMORY_MAINTENANCE_SECONDS": "0.5",
+            }
+        )
+        total = 240
+        await queue_many(service, total, users=60, message="Turn {i}")
+        workers = [start(["worker"], env, tmp_path / f"worker-{n}.log") for n in range(3)]
+        rng = random.Random(7)
+        kills = 0
+        try:
+            deadline = time.monotonic() + 240
+            while time.monotonic() < deadline:
+                [(done,)] = sql(database_url, "SELECT count(*) FROM extraction_tasks WHERE status = 'completed'")
+                if done == total:
+                    break
+                await asyncio.sleep(rng.uniform(1.0, 2.5))
+                if kills < 6 and done > 20:
+                    victim = rng.randrange(len(workers))
+                    kill(workers[victim])  # SIGKILL: no cleanup, no goodbye
+                    kills += 1
+                    workers[victim] = start(["worker"], env, tmp_path / f"worker-{victim}.log")
+        finally:
+            for process in workers:
+                kill(process)
+        assert kills >= 3
+        rows = sql(database_url, "SELECT status, count(*) FROM extraction_tasks GROUP BY status")
+        assert rows == [("completed", total)], rows
+        [(facts, distinct_tasks, current)] = sql(
+            database_url,
+            "SELECT count(*), count(DISTINCT source_task_id), count(*) FILTER (WHERE valid_to IS NULL) FROM facts",
+        )
+        assert facts == distinct_tasks == current == total  # every turn once: none lost, none twice
+        [(retried,)] = sql(database_url, "SELECT count(*) FROM extraction_tasks WHERE attempts > 1")
+        assert retried > 0  # some leases really expired and were re-claimed
+
+
+async def test_a_paused_worker_that_wakes_up_late_writes_nothing(
+    settings: Any, sentence_model: Any, database_url: str, tmp_path: Path
+) -> None:
+    with FakeLlm() as llm:
+        answered = 0
+
+        def on_facts(call: Call) -> Reply:
+            nonlocal answered
+            answered += 1
+            return dataclasses.replace(facts_reply(f"Name is Zed ({answered})"), delay=0.5 if answered == 1 else 0)
+
+        llm.script.on_facts = on_facts
+        configured = with_llm(settings, llm.base_url)
+        configured = dataclasses.replace(configured, worker=dataclasses.replace(configured.worker, lease_seconds=2.0))
+        async with running_service(configured, sentence_model) as service:
+            env = service_env(
+                {
+                    "MEMORY_DATABASE_URL": database_url,
+                    "MEMORY_DATA_DIR": str(tmp_path),
+                    "MEMORY_LLM_BASE_URL": llm.base_url,
+                    "MEMORY_LLM_MODEL": "fake-model",
+                    "MEMORY_TASK_LEASE_SECONDS": "2",
+                }
+            )
+            paused = start(["worker", "--concurrency", "1"], env, tmp_path / "paused.log")
+            try:
+                task = await service.stub.QueueExtraction(
+                    pb.QueueExtractionRequest(user_id="zed", user_message="Call me Zed")
+                )
+                await eventually(lambda: asyncio.sleep(0, result=bool(llm.calls)), within=90)
+                os.kill(paused.pid, signal.SIGSTOP)  # frozen mid-task, holding the lease
+                await asyncio.sleep(3)  # the lease (2 s) expires
+                service.start_worker(name="rescuer")
+                done = await finished_task(service, task.id)
+                assert done.status == COMPLETED and done.attempts == 2
+                os.kill(paused.pid, signal.SIGCONT)  # wakes up believing it still holds the task
+                await asyncio.sleep(3)
+            finally:
+                kill(paused)
+            facts = sql(database_url, "SELECT text FROM facts")
+            assert facts == [("Name is Zed (2)",)]  # only the rescuer's result, nothing from the paused worker
+            events = sql(database_url, "SELECT type FROM memory_events WHERE type = 'completed'")
+            assert len(events) == 1
+            log = (tmp_path / "paused.log").read_text()
+            assert "lease lost" in log, log[-2000:]
+
+
+async def test_an_always_failing_llm_gets_three_attempts_with_growing_gaps(
+    settings: Any, sentence_model: Any, fake_llm: FakeLlm, database_url: str
+) -> None:
+    fake_llm.script.on_facts = lambda call: Reply(status=500)
+    configured = with_llm(settings, fake_llm.base_url)
+    configured = dataclasses.replace(configured, worker=dataclasses.replace(configured.worker, retry_base_seconds=0.3))
+    async with running_service(configured, sentence_model, workers=1) as service:
+        task = await service.stub.QueueExtraction(
+            pb.QueueExtractionRequest(user_id="alice", user_message="I like trains")
+        )
+        done = await finished_task(service, task.id)
+    assert done.status == FAILED and done.attempts == 3
+    assert done.error == "LLM endpoint answered HTTP 500 (InternalServerError)"
+    times = [c.at for c in fake_llm.calls_of("facts")]
+    assert len(times) == 3
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert gaps[0] >= 0.3 and gaps[1] > gaps[0]
+    types = [t for (t,) in sql(database_url, "SELECT type FROM memory_events ORDER BY id")]
+    assert types == ["queued", "processing", "retrying", "processing", "retrying", "processing", "failed"]
+    assert not sql(database_url, "SELECT 1 FROM memory_events WHERE payload::text LIKE %s", "%sk-test%")
+    assert not sql(database_url, "SELECT 1 FROM extraction_tasks WHERE last_error LIKE %s", "%sk-test%")
+
+
+async def test_malformed_answers_and_timeouts_are_retried(
+    settings: Any, sentence_model: Any, fake_llm: FakeLlm
+) -> None:
+    replies = iter([Reply(raw_body=b"{not json"), Reply("no json here at all"), facts_reply("Likes trains")])
+    fake_llm.script.on_facts = lambda call: next(replies)
+    configured = with_llm(settings, fake_llm.base_url)
+    configured = dataclasses.replace(configured, worker=dataclasses.replace(configured.worker, retry_base_seconds=0.05))
+    async with running_service(configured, sentence_model, workers=1) as service:
+        task = await service.stub.QueueExtraction(
+            pb.QueueExtractionRequest(user_id="alice", user_message="I like trains")
+        )
+        done = await finished_task(service, task.id)
+        assert done.status == COMPLETED and done.attempts == 3 and done.counts.facts_added == 1
+
+    slow = iter([dataclasses.replace(facts_reply("Likes boats"), delay=2.0), facts_reply("Likes boats")])
+    fake_llm.script.on_facts = lambda call: next(slow)
+    timing_out = with_llm(settings, fake_llm.base_url, timeout_seconds=0.5)
+    timing_out = dataclasses.replace(timing_out, worker=dataclasses.replace(timing_out.worker, retry_base_seconds=0.05))
+    async with running_service(timing_out, sentence_model, workers=1) as service:
+        task = await service.stub.QueueExtraction(pb.QueueExtractionRequest(user_id="bob", user_message="I like boats"))
+        done = await finished_task(service, task.id)
+        assert done.status == COMPLETED and done.attempts == 2 and done.error == "LLM request timed out"
+
+
+async def test_tasks_still_finish_when_the_listen_connection_is_killed(service: Service, database_url: str) -> None:
+    service.start_worker()
+    listeners = await eventually(
+        lambda: asyncio.to_thread(
+            sql,
+            database_url,
+            "SELECT pid FROM pg_stat_activity WHERE query LIKE %s AND datname = current_database()",
+            "LISTEN%",
+        )
+    )
+    for (pid,) in listeners:
+        sql(database_url, "SELECT pg_terminate_backend(%s)", pid)
+    ids = await queue_many(service, 5, users=5)
+    for task_id in ids:
+        assert (await finished_task(service, task_id, within=30)).status == COMPLETED
