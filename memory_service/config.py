@@ -44,6 +44,7 @@ class EmbeddingSettings:
     api_version: str | None
     dimensions: int | None
     max_batch: int
+    background_max_batch: int
     cache_size: int
 
 
@@ -137,6 +138,7 @@ def _embedding_settings(env: _Env) -> EmbeddingSettings:
         api_version=env.text("EMBEDDING_API_VERSION") or ("2024-10-21" if provider == "azure" else None),
         dimensions=env.integer("EMBEDDING_DIMENSIONS", 0, minimum=0) or None,
         max_batch=env.integer("EMBEDDING_MAX_BATCH", 32, minimum=1),
+        background_max_batch=env.integer("EMBEDDING_BACKGROUND_BATCH", 4, minimum=1),
         cache_size=env.integer("EMBEDDING_CACHE_SIZE", 2048, minimum=0),
     )
 

@@ -31,7 +31,11 @@ async def open_embedder(
             stack.push_async_callback(remote.aclose)
             encode, model_id = remote.encode, remote_model_id(settings)
         embedder = BatchingEmbedder(
-            encode, model_id=model_id, max_batch=settings.max_batch, cache_size=settings.cache_size
+            encode,
+            model_id=model_id,
+            max_batch=settings.max_batch,
+            background_max_batch=settings.background_max_batch,
+            cache_size=settings.cache_size,
         )
         stack.push_async_callback(embedder.aclose)
         yield embedder

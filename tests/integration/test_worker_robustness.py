@@ -231,3 +231,27 @@ async def test_tasks_still_finish_when_the_listen_connection_is_killed(service: 
     ids = await queue_many(service, 5, users=5)
     for task_id in ids:
         assert (await finished_task(service, task_id, within=30)).status == COMPLETED
+
+
+async def test_get_context_keeps_answering_while_200_extractions_run(
+    settings: Any, sentence_model: Any, fake_llm: FakeLlm
+) -> None:
+    """The event loop stays free (latency figures: benchmarks/extraction.py); here only success is asserted."""
+    fake_llm.script.on_facts = lambda call: dataclasses.replace(facts_reply(f"Fact of {call.user_message}"), delay=0.2)
+    fake_llm.script.on_reconcile = add_every_new_fact
+    async with running_service(with_llm(settings, fake_llm.base_url), sentence_model, workers=2) as service:
+        await service.stub.CreateFact(pb.CreateFactRequest(fact={"user_id": "bot-user", "text": "Likes jazz"}))  # type: ignore[arg-type]
+        ids = await queue_many(service, 200, users=40)
+        answered = 0
+        while True:
+            found = await service.stub.GetContext(
+                pb.GetContextRequest(user_id="bot-user", query=f"music tonight? {answered}"), timeout=5
+            )
+            assert found.facts[0].fact.text == "Likes jazz"
+            answered += 1
+            stats = await service.stub.GetQueueStats(pb.GetQueueStatsRequest())
+            if stats.pending == 0 and stats.processing == 0:
+                break
+        assert answered > 10
+        for task_id in ids[:20]:
+            assert (await finished_task(service, task_id)).status == COMPLETED

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print JSON. Compare by ratio within one run; machines are shared and noisy."""
