@@ -40,6 +40,8 @@ soak: install
 
 bench: install
 	$(PY) benchmarks/get_context_latency.py
+	$(PY) benchmarks/extraction.py
+	$(PY) benchmarks/search_index.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from voxbridge.memory.v1 import extraction_pb2
 from voxbridge.memory.v1 import memory_service_pb2 as pb
 
@@ -76,6 +77,19 @@ async def test_four_workers_do_a_thousand_tasks_each_exactly_once(service: Servi
 async def test_sigkilled_worker_processes_lose_nothing_and_duplicate_nothing(
     service: Service, database_url: str, tmp_path: Path
 ) -> None:
+    await crash_workers_at_random(service, database_url, tmp_path, tasks=240, processes=3, kills=6, seed=7)
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(1200)
+async def test_soak_many_kills_over_thousands_of_tasks(service: Service, database_url: str, tmp_path: Path) -> None:
+    await crash_workers_at_random(service, database_url, tmp_path, tasks=3000, processes=4, kills=40, seed=11)
+
+
+async def crash_workers_at_random(
+    service: Service, database_url: str, tmp_path: Path, *, tasks: int, processes: int, kills: int, seed: int
+) -> None:
+    """Worker processes extract while some are SIGKILLed and restarted; then every turn must be done once."""
     with FakeLlm() as llm:
         # Slow enough that kills land mid-task; each turn yields one fact of its own.
         llm.script.on_facts = lambda call: dataclasses.replace(facts_reply(f"Fact of {call.user_message}"), delay=0.15)
@@ -90,34 +104,33 @@ async def test_sigkilled_worker_processes_lose_nothing_and_duplicate_nothing(
                 "MEMORY_MAINTENANCE_SECONDS": "0.5",
             }
         )
-        total = 240
-        await queue_many(service, total, users=60, message="Turn {i}")
-        workers = [start(["worker"], env, tmp_path / f"worker-{n}.log") for n in range(3)]
-        rng = random.Random(7)
-        kills = 0
+        await queue_many(service, tasks, users=max(tasks // 4, 1), message="Turn {i}")
+        workers = [start(["worker"], env, tmp_path / f"worker-{n}.log") for n in range(processes)]
+        rng = random.Random(seed)
+        done_kills = 0
         try:
-            deadline = time.monotonic() + 240
+            deadline = time.monotonic() + 240 + tasks / 10
             while time.monotonic() < deadline:
                 [(done,)] = sql(database_url, "SELECT count(*) FROM extraction_tasks WHERE status = 'completed'")
-                if done == total:
+                if done == tasks:
                     break
                 await asyncio.sleep(rng.uniform(1.0, 2.5))
-                if kills < 6 and done > 20:
+                if done_kills < kills and done > 20:
                     victim = rng.randrange(len(workers))
                     kill(workers[victim])  # SIGKILL: no cleanup, no goodbye
-                    kills += 1
+                    done_kills += 1
                     workers[victim] = start(["worker"], env, tmp_path / f"worker-{victim}.log")
         finally:
             for process in workers:
                 kill(process)
-        assert kills >= 3
+        assert done_kills >= min(kills, 3)
         rows = sql(database_url, "SELECT status, count(*) FROM extraction_tasks GROUP BY status")
-        assert rows == [("completed", total)], rows
+        assert rows == [("completed", tasks)], rows
         [(facts, distinct_tasks, current)] = sql(
             database_url,
             "SELECT count(*), count(DISTINCT source_task_id), count(*) FILTER (WHERE valid_to IS NULL) FROM facts",
         )
-        assert facts == distinct_tasks == current == total  # every turn once: none lost, none twice
+        assert facts == distinct_tasks == current == tasks  # every turn once: none lost, none twice
         [(retried,)] = sql(database_url, "SELECT count(*) FROM extraction_tasks WHERE attempts > 1")
         assert retried > 0  # some leases really expired and were re-claimed
 
