@@ -27,8 +27,8 @@ test: install lint
 	$(VENV)/bin/pytest -m "not soak" tests
 
 lint: install
-	$(VENV)/bin/ruff check memory_service tests benchmarks scripts clients/python/src
-	$(VENV)/bin/ruff format --check memory_service tests benchmarks scripts clients/python/src
+	$(VENV)/bin/ruff check memory_service tests benchmarks scripts deploy clients/python/src
+	$(VENV)/bin/ruff format --check memory_service tests benchmarks scripts deploy clients/python/src
 	$(VENV)/bin/mypy
 	$(BUF) lint
 
