@@ -41,12 +41,15 @@ def measure(model: Any, device: str) -> dict[str, Any]:
     model.encode(TEXTS[:256], batch_size=64, show_progress_bar=False)  # warm-up (kernels, allocator)
     throughput = {}
     for batch in (1, 8, 32, 128, 512):
-        texts = TEXTS[: max(batch * 8, 64)] if batch > 1 else TEXTS[:64]
-        sync()
-        begin = time.perf_counter()
-        model.encode(texts, batch_size=batch, show_progress_bar=False, normalize_embeddings=True)
-        sync()
-        throughput[f"batch_{batch}_texts_per_s"] = round(len(texts) / (time.perf_counter() - begin), 1)
+        texts = TEXTS[:256] if batch == 1 else TEXTS
+        best = 0.0
+        for _ in range(3):  # best of three: the machine may be shared
+            sync()
+            begin = time.perf_counter()
+            model.encode(texts, batch_size=batch, show_progress_bar=False, normalize_embeddings=True)
+            sync()
+            best = max(best, len(texts) / (time.perf_counter() - begin))
+        throughput[f"batch_{batch}_texts_per_s"] = round(best, 1)
     latencies = []
     for i in range(200):
         sync()
