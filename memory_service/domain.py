@@ -107,17 +107,6 @@ class FactDraft:
 
 
 @dataclass(frozen=True)
-class FactChange:
-    fact_id: UUID
-    type: FactChangeType
-    old_text: str | None
-    new_text: str | None
-    task_id: UUID | None
-    request_id: str | None
-    changed_at: datetime
-
-
-@dataclass(frozen=True)
 class FactEdit:
     """New values for the fields an UpdateFact names; None leaves a field as it is."""
 

@@ -86,13 +86,6 @@ async def bounds(conn: Connection) -> LogBounds:
     return LogBounds(last_event_id=row["last_event_id"], pruned_through=row["pruned_through"])
 
 
-async def events_of_user(conn: Connection, user_id: str) -> list[ExtractionEvent]:
-    records = await conn.fetch(
-        f"SELECT {rows.EVENT_COLUMNS} FROM memory_events e WHERE e.user_id = $1 ORDER BY e.id", user_id
-    )
-    return [rows.event(r) for r in records]
-
-
 async def prune_older_than(conn: Connection, days: float) -> int:
     """Deletes events older than `days` (by id prefix, so the log stays a contiguous range)."""
     async with conn.transaction():

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from memory_service.db import rows
 from memory_service.db.database import Connection, one
-from memory_service.domain import Fact, FactChange, FactChangeType, FactDraft, FactEdit, ScoredFact, Vector
+from memory_service.domain import Fact, FactChangeType, FactDraft, FactEdit, ScoredFact, Vector
 
 # How much a full-text match of the query can raise relevance towards 1 (see search()).
 LEXICAL_WEIGHT = 0.3
@@ -324,15 +324,6 @@ async def set_embedding(conn: Connection, fact_id: UUID, text: str, vector: Vect
         model,
     )
     return status.endswith(" 1")
-
-
-async def history_of_user(conn: Connection, user_id: str) -> list[FactChange]:
-    records = await conn.fetch(
-        """SELECT fact_id, change_type, old_text, new_text, task_id, request_id, changed_at
-           FROM fact_history WHERE user_id = $1 ORDER BY id""",
-        user_id,
-    )
-    return [rows.fact_change(r) for r in records]
 
 
 async def _record_history(

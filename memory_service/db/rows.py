@@ -13,8 +13,6 @@ from memory_service.domain import (
     ExtractionEvent,
     ExtractionTask,
     Fact,
-    FactChange,
-    FactChangeType,
     FactSource,
     MemoryScope,
     TaskStatus,
@@ -92,18 +90,6 @@ def event(row: Row) -> ExtractionEvent:
         skipped_reason=payload.get("skipped_reason"),
         retry_at=_parse_time(payload.get("retry_at")),
         created_at=row["created_at"],
-    )
-
-
-def fact_change(row: Row) -> FactChange:
-    return FactChange(
-        fact_id=row["fact_id"],
-        type=FactChangeType(row["change_type"]),
-        old_text=row["old_text"],
-        new_text=row["new_text"],
-        task_id=row["task_id"],
-        request_id=row["request_id"],
-        changed_at=row["changed_at"],
     )
 
 

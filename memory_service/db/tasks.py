@@ -197,10 +197,3 @@ async def stats(conn: Connection) -> QueueStats:
         oldest_pending_age_seconds=float(row["oldest_pending_age"]),
         average_duration_seconds=float(row["average_duration"]),
     )
-
-
-async def tasks_of_user(conn: Connection, user_id: str) -> list[ExtractionTask]:
-    records = await conn.fetch(
-        f"SELECT {rows.TASK_COLUMNS} FROM extraction_tasks t WHERE t.user_id = $1 ORDER BY t.created_at", user_id
-    )
-    return [rows.task(r) for r in records]

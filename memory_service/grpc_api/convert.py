@@ -14,12 +14,6 @@ _FACT_SOURCE = {
     domain.FactSource.MANUAL: fact_pb2.FACT_SOURCE_MANUAL,
     domain.FactSource.EXTRACTED: fact_pb2.FACT_SOURCE_EXTRACTED,
 }
-_CHANGE_TYPE = {
-    domain.FactChangeType.CREATED: fact_pb2.FACT_CHANGE_TYPE_CREATED,
-    domain.FactChangeType.EDITED: fact_pb2.FACT_CHANGE_TYPE_EDITED,
-    domain.FactChangeType.SUPERSEDED: fact_pb2.FACT_CHANGE_TYPE_SUPERSEDED,
-    domain.FactChangeType.INVALIDATED: fact_pb2.FACT_CHANGE_TYPE_INVALIDATED,
-}
 _TASK_STATUS = {
     domain.TaskStatus.PENDING: extraction_pb2.EXTRACTION_STATUS_PENDING,
     domain.TaskStatus.PROCESSING: extraction_pb2.EXTRACTION_STATUS_PROCESSING,
@@ -110,18 +104,6 @@ def draft(value: domain.FactDraft) -> fact_pb2.Fact:
         importance=value.importance,
         source=_FACT_SOURCE[value.source],
         embedding_model=value.embedding_model,
-    )
-
-
-def fact_change(value: domain.FactChange) -> fact_pb2.FactChange:
-    return fact_pb2.FactChange(
-        fact_id=str(value.fact_id),
-        type=_CHANGE_TYPE[value.type],
-        old_text=value.old_text or "",
-        new_text=value.new_text or "",
-        task_id=str(value.task_id) if value.task_id else "",
-        request_id=value.request_id or "",
-        changed_at=timestamp(value.changed_at),
     )
 
 

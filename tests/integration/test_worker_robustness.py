@@ -32,6 +32,20 @@ def sql(database_url: str, query: str, *args: Any) -> list[tuple[Any, ...]]:
         return conn.execute(query, args or None).fetchall()  # type: ignore[arg-type]
 
 
+def worker_env(database_url: str, data_dir: Path, llm: FakeLlm, **extra: str) -> dict[str, str]:
+    """The environment of a `memory-service worker` process on the test database, with a 2 s lease."""
+    return service_env(
+        {
+            "MEMORY_DATABASE_URL": database_url,
+            "MEMORY_DATA_DIR": str(data_dir),
+            "MEMORY_LLM_BASE_URL": llm.base_url,
+            "MEMORY_LLM_MODEL": "fake-model",
+            "MEMORY_TASK_LEASE_SECONDS": "2",
+            **extra,
+        }
+    )
+
+
 async def queue_many(service: Service, count: int, users: int, message: str = "Visited place number {i}") -> list[str]:
     ids: list[str] = []
     for start_at in range(0, count, 50):
@@ -94,16 +108,7 @@ async def crash_workers_at_random(
         # Slow enough that kills land mid-task; each turn yields one fact of its own.
         llm.script.on_facts = lambda call: dataclasses.replace(facts_reply(f"Fact of {call.user_message}"), delay=0.15)
         llm.script.on_reconcile = add_every_new_fact
-        env = service_env(
-            {
-                "MEMORY_DATABASE_URL": database_url,
-                "MEMORY_DATA_DIR": str(tmp_path),
-                "MEMORY_LLM_BASE_URL": llm.base_url,
-                "MEMORY_LLM_MODEL": "fake-model",
-                "MEMORY_TASK_LEASE_SECONDS": "2",
-                "MEMORY_MAINTENANCE_SECONDS": "0.5",
-            }
-        )
+        env = worker_env(database_url, tmp_path, llm, MEMORY_MAINTENANCE_SECONDS="0.5")
         await queue_many(service, tasks, users=max(tasks // 4, 1), message="Turn {i}")
         workers = [start(["worker"], env, tmp_path / f"worker-{n}.log") for n in range(processes)]
         rng = random.Random(seed)
@@ -150,15 +155,7 @@ async def test_a_paused_worker_that_wakes_up_late_writes_nothing(
         configured = with_llm(settings, llm.base_url)
         configured = dataclasses.replace(configured, worker=dataclasses.replace(configured.worker, lease_seconds=2.0))
         async with running_service(configured, sentence_model) as service:
-            env = service_env(
-                {
-                    "MEMORY_DATABASE_URL": database_url,
-                    "MEMORY_DATA_DIR": str(tmp_path),
-                    "MEMORY_LLM_BASE_URL": llm.base_url,
-                    "MEMORY_LLM_MODEL": "fake-model",
-                    "MEMORY_TASK_LEASE_SECONDS": "2",
-                }
-            )
+            env = worker_env(database_url, tmp_path, llm)
             paused = start(["worker", "--concurrency", "1"], env, tmp_path / "paused.log")
             try:
                 task = await service.stub.QueueExtraction(
