@@ -23,6 +23,7 @@ from memory_service.extraction.maintenance import Maintenance
 from memory_service.extraction.mem0_logic import load_mem0_logic
 from memory_service.extraction.planner import ExtractionPlanner
 from memory_service.extraction.worker import Worker
+from memory_service.grpc_api.admin_servicer import AdminServicer
 from memory_service.grpc_api.server import RunningServer, serve_grpc
 from memory_service.grpc_api.servicer import MemoryServicer, Services
 from memory_service.llm.chat import JsonChat
@@ -30,6 +31,7 @@ from memory_service.service.context import ContextService
 from memory_service.service.event_hub import EventHub
 from memory_service.service.extraction import ExtractionService
 from memory_service.service.facts import FactService
+from memory_service.service.queue import QueueService
 from memory_service.service.users import UserService
 
 log = logging.getLogger(__name__)
@@ -58,16 +60,24 @@ class Core:
 
 
 @contextlib.asynccontextmanager
-async def open_core(settings: Settings, *, preloaded_model: Any | None = None) -> AsyncIterator[Core]:
+async def open_database(settings: Settings) -> AsyncIterator[Database]:
+    """The database, migrated: the configured one, or the embedded one in the data directory."""
     async with contextlib.AsyncExitStack() as stack:
         dsn = settings.database_url
         if dsn is None:
             dsn = await stack.enter_async_context(embedded_postgres(settings.data_dir))
         log.info("migrating", extra={"database": redact(dsn)})
         await migrate(dsn)
-        db = await stack.enter_async_context(
+        yield await stack.enter_async_context(
             Database.open(dsn, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
         )
+
+
+@contextlib.asynccontextmanager
+async def open_core(settings: Settings, *, preloaded_model: Any | None = None) -> AsyncIterator[Core]:
+    async with contextlib.AsyncExitStack() as stack:
+        db = await stack.enter_async_context(open_database(settings))
+        dsn = db.dsn
         embedder = await stack.enter_async_context(open_embedder(settings.embedding, preloaded_model=preloaded_model))
         chat = mem0 = None
         if settings.llm is not None:
@@ -98,10 +108,12 @@ async def running_server(core: Core, *, listen: str | None = None) -> AsyncItera
                 stream_queue_size=settings.stream_queue_size,
                 heartbeat_seconds=settings.heartbeat_seconds,
             ),
+            queue=QueueService(core.db),
             users=UserService(core.db),
         )
         async with serve_grpc(
             MemoryServicer(services, stream_write_timeout=settings.stream_write_timeout_seconds),
+            AdminServicer(),
             listen or settings.listen,
             grace_seconds=settings.grace_seconds,
         ) as server:

@@ -56,6 +56,8 @@ class WorkerSettings:
     lease_seconds: float
     max_attempts: int
     retry_base_seconds: float
+    retry_max_seconds: float
+    retry_budget_seconds: float
     poll_seconds: float
     duplicate_threshold: float
     event_retention_days: float
@@ -106,6 +108,8 @@ class Settings:
                 lease_seconds=env.number("TASK_LEASE_SECONDS", 60.0, minimum=0.5),
                 max_attempts=env.integer("TASK_MAX_ATTEMPTS", 3, minimum=1),
                 retry_base_seconds=env.number("RETRY_BASE_SECONDS", 2.0, minimum=0),
+                retry_max_seconds=env.number("RETRY_MAX_SECONDS", 300.0, minimum=0),
+                retry_budget_seconds=env.number("TASK_RETRY_BUDGET_SECONDS", 6 * 3600.0, minimum=0),
                 poll_seconds=env.number("POLL_SECONDS", 2.0, minimum=0.05),
                 duplicate_threshold=env.number("DUPLICATE_THRESHOLD", 0.85, minimum=0, maximum=1),
                 event_retention_days=env.number("EVENT_RETENTION_DAYS", 7.0, minimum=0),

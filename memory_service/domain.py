@@ -19,6 +19,7 @@ GLOBAL_AGENT = ""  # agent_id of facts every agent of the user sees
 class FactSource(StrEnum):
     MANUAL = "manual"
     EXTRACTED = "extracted"
+    IMPORTED = "imported"
 
 
 class FactChangeType(StrEnum):
@@ -26,6 +27,8 @@ class FactChangeType(StrEnum):
     EDITED = "edited"
     SUPERSEDED = "superseded"
     INVALIDATED = "invalidated"
+    DELETED = "deleted"  # a tombstone: the texts of every version are erased
+    EXPIRED = "expired"  # closed by the user's retention period
 
 
 class MemoryScope(StrEnum):
@@ -38,6 +41,11 @@ class TaskStatus(StrEnum):
     PROCESSING = "processing"
     COMPLETED = "completed"
     FAILED = "failed"
+    SKIPPED = "skipped"  # extraction was off for the user: nothing was stored
+
+    @property
+    def is_open(self) -> bool:
+        return self in (TaskStatus.PENDING, TaskStatus.PROCESSING)
 
 
 class EventType(StrEnum):
@@ -46,6 +54,10 @@ class EventType(StrEnum):
     COMPLETED = "completed"
     RETRYING = "retrying"
     FAILED = "failed"
+    RELEASED = "released"  # a worker shutting down gave the task back; the attempt does not count
+    REQUEUED = "requeued"
+    SKIPPED = "skipped"
+    REEMBEDDING = "reembedding"  # progress of an embedding model switch; about no user
     HEARTBEAT = "heartbeat"  # never stored: keeps idle streams open
 
 
@@ -78,10 +90,16 @@ class Fact:
     valid_to: datetime | None
     created_at: datetime
     updated_at: datetime
+    session_id: str = ""
 
     @property
     def is_current(self) -> bool:
         return self.valid_to is None
+
+    @property
+    def is_keyed(self) -> bool:
+        """A keyed fact is one attribute: a new fact with its key in its scope closes it."""
+        return bool(self.fact_key)
 
 
 @dataclass(frozen=True)
@@ -104,6 +122,8 @@ class FactDraft:
     embedding: Vector = field(repr=False, compare=False)
     embedding_model: str
     source_task_id: UUID | None = None
+    valid_from: datetime | None = None  # None: the time of the write
+    session_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,6 +165,8 @@ class Turn:
     agent_id: str
     user_message: str
     ai_response: str
+    occurred_at: datetime | None = None  # None: when it arrives
+    session_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,10 +187,15 @@ class ExtractionTask:
     started_at: datetime | None
     finished_at: datetime | None
     due_at: datetime | None
+    occurred_at: datetime
+    session_id: str = ""
+    error_reason: str | None = None
+    give_up_at: datetime | None = None
+    charged_attempts: int = 0  # attempts counted against max_attempts (see db/tasks.py)
 
     @property
     def turn(self) -> Turn:
-        return Turn(self.user_id, self.agent_id, self.user_message, self.ai_response)
+        return Turn(self.user_id, self.agent_id, self.user_message, self.ai_response, self.occurred_at, self.session_id)
 
 
 @dataclass(frozen=True)
@@ -184,9 +211,18 @@ class ClaimedTask:
 
 
 @dataclass(frozen=True)
+class ReembeddingProgress:
+    active_model: str
+    target_model: str
+    facts_done: int
+    facts_total: int
+    completed: bool
+
+
+@dataclass(frozen=True)
 class ExtractionEvent:
     id: int
-    user_id: str
+    user_id: str  # "" for events about no user (re-embedding progress)
     agent_id: str
     task_id: UUID | None
     type: EventType
@@ -196,6 +232,8 @@ class ExtractionEvent:
     skipped_reason: str | None
     retry_at: datetime | None
     created_at: datetime | None
+    error_reason: str | None = None
+    reembedding: ReembeddingProgress | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +242,7 @@ class Agent:
     memory_scope: MemoryScope
     created_at: datetime | None
     updated_at: datetime | None
+    display_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -211,6 +250,28 @@ class UserSettings:
     user_id: str
     extraction_enabled: bool
     updated_at: datetime | None
+    retention_days: int = 0  # 0: keep until deleted
+    display_name: str = ""
+
+
+@dataclass(frozen=True)
+class FactChange:
+    fact_id: UUID
+    user_id: str
+    type: FactChangeType
+    old_text: str | None
+    new_text: str | None
+    task_id: UUID | None
+    request_id: str | None
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class FactHistory:
+    """A fact, the versions it superseded (newest first), and their changes (newest first)."""
+
+    versions: list[Fact]
+    changes: list[FactChange]
 
 
 @dataclass(frozen=True)
@@ -221,6 +282,7 @@ class QueueStats:
     failed: int
     oldest_pending_age_seconds: float
     average_duration_seconds: float
+    skipped: int = 0
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from memory_service.errors import FieldViolation, InvalidArgument
@@ -19,6 +20,12 @@ MAX_CONTEXT_LIMIT = 50
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 DEFAULT_IMPORTANCE = 0.5
+MAX_DISPLAY_NAME_LENGTH = 200
+MAX_RETENTION_DAYS = 36_500
+
+# Callers' clocks drift: a time this far ahead of ours is taken as "now", further is refused.
+CLOCK_SKEW = timedelta(minutes=5)
+EARLIEST_TIME = datetime(1900, 1, 1, tzinfo=UTC)
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -75,6 +82,19 @@ class RequestChecker:
             self.fail(field, f"must be between 0 and 1, got {value}")
             return DEFAULT_IMPORTANCE
         return value
+
+    def past_time(self, field: str, value: datetime | None) -> datetime | None:
+        """A time that already happened (when a turn was said, since when a fact holds); None stays None."""
+        if value is None:
+            return None
+        now = datetime.now(UTC)
+        if value > now + CLOCK_SKEW:
+            self.fail(field, f"must not be in the future, got {value.isoformat()}")
+            return None
+        if value < EARLIEST_TIME:
+            self.fail(field, f"must not be before {EARLIEST_TIME:%Y-%m-%d}, got {value.isoformat()}")
+            return None
+        return min(value, now)
 
     def bounded_count(self, field: str, value: int, *, default: int, maximum: int, clamp: bool) -> int:
         """0 means the default; negatives are invalid; above maximum clamps or fails."""

@@ -8,10 +8,12 @@ from uuid import UUID
 
 from memory_service.db import rows
 from memory_service.db.database import Connection, one
-from memory_service.domain import Fact, FactChangeType, FactDraft, FactEdit, ScoredFact, Vector
+from memory_service.domain import Fact, FactChangeType, FactDraft, FactEdit, FactHistory, ScoredFact, Vector
 
 # How much a full-text match of the query can raise relevance towards 1 (see search()).
 LEXICAL_WEIGHT = 0.3
+# The class of the advisory locks that serialise writes per user (the key is a hash of the user id).
+USER_LOCK_CLASS = 7243
 
 
 async def get(conn: Connection, user_id: str, fact_id: UUID) -> Fact | None:
@@ -28,6 +30,17 @@ async def get_by_request_id(conn: Connection, user_id: str, request_id: str) -> 
     return rows.fact(row) if row else None
 
 
+async def lock_user(conn: Connection, user_id: str) -> None:
+    """Serialises every write to one user's facts until the transaction ends.
+
+    Taken first by every transaction that writes facts (CreateFact, UpdateFact,
+    DeleteFact, an extraction's results, erasure, retention), so they all take
+    their locks in one order (user → task → facts → event counter) and never
+    deadlock. One user's writes are rare and short; other users are unaffected.
+    """
+    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", USER_LOCK_CLASS, user_id)
+
+
 async def insert_current(
     conn: Connection,
     draft: FactDraft,
@@ -35,35 +48,59 @@ async def insert_current(
     supersedes: UUID | None = None,
     request_id: str | None = None,
 ) -> Fact:
-    """Inserts a current fact, first closing the current fact with the same key and scope.
+    """Inserts a fact; a keyed one first closes the current fact with its key and scope.
 
-    Must run inside a transaction. The closed fact (or `supersedes`, when given)
-    is linked from the new one and its history records the supersession.
+    Runs inside a transaction that holds lock_user(). `supersedes` links a fact the
+    caller already closed (an LLM UPDATE). When the current fact of the key became
+    true after the new one (history imported out of order, a turn said earlier but
+    applied later), the new fact is stored as the closed version before it instead:
+    a statement never closes a newer one.
     """
-    # Writers of one key queue up here instead of racing on the unique index of current facts.
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2 || chr(31) || $3, 7243))",
-        draft.user_id,
-        draft.agent_id,
-        draft.fact_key,
-    )
-    closed = await conn.fetchrow(
-        """
-        UPDATE facts SET valid_to = now(), updated_at = now()
-        WHERE user_id = $1 AND agent_id = $2 AND fact_key = $3 AND valid_to IS NULL
-        RETURNING id, text
-        """,
-        draft.user_id,
-        draft.agent_id,
-        draft.fact_key,
-    )
-    link = supersedes or (closed["id"] if closed else None)
+    valid_from = draft.valid_from or await _now(conn)
+    closed: Fact | None = None
+    if draft.fact_key:
+        current = await _current_with_key(conn, draft.user_id, draft.agent_id, draft.fact_key)
+        if current is not None and current.valid_from > valid_from:
+            return await _insert(
+                conn, draft, valid_from, valid_to=current.valid_from, link=supersedes, request_id=request_id
+            )
+        if current is not None:
+            closed = await close(
+                conn,
+                draft.user_id,
+                current.id,
+                FactChangeType.SUPERSEDED,
+                valid_to=valid_from,
+                replaced_by_text=draft.text,
+                task_id=draft.source_task_id,
+                request_id=request_id,
+            )
+    link = supersedes or (closed.id if closed else None)
+    return await _insert(conn, draft, valid_from, valid_to=None, link=link, request_id=request_id)
+
+
+async def insert_closed(conn: Connection, draft: FactDraft, *, valid_to: datetime) -> Fact:
+    """Stores a statement that had already stopped being true: the version before a newer fact."""
+    valid_from = draft.valid_from or await _now(conn)
+    return await _insert(conn, draft, valid_from, valid_to=max(valid_to, valid_from), link=None, request_id=None)
+
+
+async def _insert(
+    conn: Connection,
+    draft: FactDraft,
+    valid_from: datetime,
+    *,
+    valid_to: datetime | None,
+    link: UUID | None,
+    request_id: str | None,
+) -> Fact:
     row = one(
         await conn.fetchrow(
             f"""
-        INSERT INTO facts AS f (user_id, agent_id, fact_key, fact_value, text, importance, source,
-                           source_task_id, supersedes_fact_id, embedding, embedding_model, request_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        INSERT INTO facts AS f (user_id, agent_id, fact_key, fact_value, text, importance, source, source_task_id,
+                                supersedes_fact_id, embedding, embedding_model, request_id, valid_from, valid_to,
+                                session_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
         RETURNING {rows.FACT_COLUMNS}
         """,
             draft.user_id,
@@ -78,14 +115,17 @@ async def insert_current(
             draft.embedding,
             draft.embedding_model,
             request_id,
+            valid_from,
+            valid_to,
+            draft.session_id,
         )
     )
     created = rows.fact(row)
     history: list[tuple[UUID, FactChangeType, str | None, str | None]] = [
         (created.id, FactChangeType.CREATED, None, created.text)
     ]
-    if closed is not None:
-        history.append((closed["id"], FactChangeType.SUPERSEDED, closed["text"], created.text))
+    if valid_to is not None:  # born closed: a newer version already existed
+        history.append((created.id, FactChangeType.SUPERSEDED, created.text, None))
     await _record_history(conn, draft.user_id, history, task_id=draft.source_task_id, request_id=request_id)
     return created
 
@@ -96,19 +136,27 @@ async def close(
     fact_id: UUID,
     change: FactChangeType,
     *,
+    expected_updated_at: datetime | None = None,
+    valid_to: datetime | None = None,
     replaced_by_text: str | None = None,
     task_id: UUID | None = None,
     request_id: str | None = None,
 ) -> Fact | None:
-    """Closes a current fact (valid_to = now) and records why; None if it was not current."""
+    """Closes a current fact and records why; None if it is no longer current or changed since expected_updated_at.
+
+    valid_to defaults to now and is never before the fact's valid_from.
+    """
     row = await conn.fetchrow(
         f"""
-        UPDATE facts AS f SET valid_to = now(), updated_at = now()
+        UPDATE facts AS f SET valid_to = GREATEST(COALESCE($4, now()), f.valid_from), updated_at = clock_timestamp()
         WHERE f.user_id = $1 AND f.id = $2 AND f.valid_to IS NULL
+          AND ($3::timestamptz IS NULL OR f.updated_at = $3)
         RETURNING {rows.FACT_COLUMNS}
         """,
         user_id,
         fact_id,
+        expected_updated_at,
+        valid_to,
     )
     if row is None:
         return None
@@ -117,6 +165,40 @@ async def close(
         conn, user_id, [(closed.id, change, closed.text, replaced_by_text)], task_id=task_id, request_id=request_id
     )
     return closed
+
+
+async def close_key(
+    conn: Connection,
+    user_id: str,
+    agent_id: str,
+    fact_key: str,
+    *,
+    replaced_by_text: str,
+    request_id: str | None = None,
+) -> Fact | None:
+    """Closes the current fact holding a key in a scope (SUPERSEDED), if any."""
+    current = await _current_with_key(conn, user_id, agent_id, fact_key)
+    if current is None:
+        return None
+    return await close(
+        conn, user_id, current.id, FactChangeType.SUPERSEDED, replaced_by_text=replaced_by_text, request_id=request_id
+    )
+
+
+async def is_unchanged(conn: Connection, fact: Fact) -> bool:
+    """Whether a fact is still current and as it was read (the check before applying a plan made from it)."""
+    value = await conn.fetchval(
+        "SELECT 1 FROM facts WHERE user_id = $1 AND id = $2 AND valid_to IS NULL AND updated_at = $3",
+        fact.user_id,
+        fact.id,
+        fact.updated_at,
+    )
+    return value is not None
+
+
+async def _now(conn: Connection) -> datetime:
+    value: datetime = await conn.fetchval("SELECT now()")
+    return value
 
 
 async def edit(
@@ -182,6 +264,17 @@ async def delete(conn: Connection, user_id: str, fact_id: UUID) -> bool:
     return status.endswith(" 1")
 
 
+def _validity(as_of_param: str) -> str:
+    """The facts valid at the time in parameter as_of_param, or the current ones when it is NULL.
+
+    Two plain branches rather than one clever expression, so the current-facts
+    branch keeps using the partial indexes on valid_to IS NULL.
+    """
+    return f"""(({as_of_param}::timestamptz IS NULL AND f.valid_to IS NULL) OR
+               ({as_of_param}::timestamptz IS NOT NULL AND f.valid_from <= {as_of_param}
+                AND (f.valid_to IS NULL OR f.valid_to > {as_of_param})))"""
+
+
 async def list_page(
     conn: Connection,
     user_id: str,
@@ -190,26 +283,65 @@ async def list_page(
     include_invalid: bool,
     after: tuple[datetime, UUID] | None,
     limit: int,
+    as_of: datetime | None = None,
 ) -> list[Fact]:
     """One page of a user's facts, newest first, after a (created_at, id) keyset cursor."""
+    # Every version, or those valid at one time (the current ones when as_of is NULL).
+    validity = "$6::timestamptz IS NULL" if include_invalid and as_of is None else _validity("$6")
     records = await conn.fetch(
         f"""
         SELECT {rows.FACT_COLUMNS} FROM facts f
         WHERE f.user_id = $1
           AND ($2::text[] IS NULL OR f.agent_id = ANY($2))
-          AND ($3 OR f.valid_to IS NULL)
-          AND ($4::timestamptz IS NULL OR (f.created_at, f.id) < ($4, $5::uuid))
+          AND {validity}
+          AND ($3::timestamptz IS NULL OR (f.created_at, f.id) < ($3, $4::uuid))
         ORDER BY f.created_at DESC, f.id DESC
-        LIMIT $6
+        LIMIT $5
         """,
         user_id,
         list(agent_ids) if agent_ids is not None else None,
-        include_invalid,
         after[0] if after else None,
         after[1] if after else None,
         limit,
+        as_of,
     )
     return [rows.fact(r) for r in records]
+
+
+async def history(conn: Connection, user_id: str, fact_id: UUID) -> FactHistory | None:
+    """A fact's chain of versions (older ones it superseded, newer ones that superseded it) and their changes."""
+    records = await conn.fetch(
+        f"""
+        WITH RECURSIVE older AS (
+            SELECT {rows.FACT_COLUMNS}, 0 AS depth FROM facts f WHERE f.user_id = $1 AND f.id = $2
+            UNION ALL
+            SELECT {rows.FACT_COLUMNS}, older.depth + 1 FROM facts f
+            JOIN older ON f.id = older.supersedes_fact_id AND f.user_id = $1
+            WHERE older.depth < 1000
+        ),
+        newer AS (
+            SELECT {rows.FACT_COLUMNS}, 0 AS depth FROM facts f WHERE f.user_id = $1 AND f.id = $2
+            UNION ALL
+            SELECT {rows.FACT_COLUMNS}, newer.depth + 1 FROM facts f
+            JOIN newer ON f.supersedes_fact_id = newer.id AND f.user_id = $1
+            WHERE newer.depth < 1000
+        )
+        SELECT * FROM (SELECT * FROM older UNION SELECT * FROM newer) AS f
+        ORDER BY f.valid_from DESC, f.created_at DESC
+        """,
+        user_id,
+        fact_id,
+    )
+    if not records:
+        return None
+    versions = [rows.fact(r) for r in records]
+    changes = await conn.fetch(
+        f"""SELECT {rows.HISTORY_COLUMNS} FROM fact_history h
+            WHERE h.user_id = $1 AND h.fact_id = ANY($2::uuid[]) ORDER BY h.id DESC""",
+        user_id,
+        [v.id for v in versions],
+    )
+    return FactHistory(versions, [rows.fact_change(c) for c in changes])
 
 
 async def search(
@@ -222,6 +354,7 @@ async def search(
     embedding_model: str,
     limit: int,
     min_relevance: float,
+    as_of: datetime | None = None,
 ) -> list[ScoredFact]:
     """The hot path: a user's current facts ranked for a query, in one exact scan of that user's rows.
 
@@ -245,7 +378,7 @@ async def search(
                         ELSE 0 END AS lexical
             FROM facts f CROSS JOIN query
             WHERE f.user_id = $1 AND f.agent_id = ANY($2::text[])
-              AND f.valid_to IS NULL AND f.embedding_model = $5
+              AND {_validity("$8")} AND f.embedding_model = $5
         )
         SELECT * FROM (
             SELECT *, LEAST(1, cosine + (1 - cosine) * {LEXICAL_WEIGHT} * lexical) AS relevance FROM scored
@@ -261,6 +394,7 @@ async def search(
         embedding_model,
         limit,
         min_relevance,
+        as_of,
     )
     return [ScoredFact(rows.fact(r), float(r["relevance"])) for r in records]
 
@@ -293,7 +427,7 @@ async def similar_current(
     return [ScoredFact(rows.fact(r), float(r["similarity"])) for r in records]
 
 
-async def current_with_key(conn: Connection, user_id: str, agent_id: str, fact_key: str) -> Fact | None:
+async def _current_with_key(conn: Connection, user_id: str, agent_id: str, fact_key: str) -> Fact | None:
     row = await conn.fetchrow(
         f"""SELECT {rows.FACT_COLUMNS} FROM facts f
             WHERE f.user_id = $1 AND f.agent_id = $2 AND f.fact_key = $3 AND f.valid_to IS NULL""",
@@ -305,9 +439,14 @@ async def current_with_key(conn: Connection, user_id: str, agent_id: str, fact_k
 
 
 async def stale_embeddings(conn: Connection, active_model: str, limit: int) -> list[tuple[UUID, str]]:
-    """Facts embedded by another model than the active one: (id, text) to re-embed."""
+    """Facts embedded by another model than the active one: (id, text) to re-embed.
+
+    `< OR >` rather than `<>`: two range scans of facts_embedding_model, so asking
+    costs nothing when every vector is of the active model.
+    """
     records = await conn.fetch(
-        "SELECT id, text FROM facts WHERE embedding_model <> $1 ORDER BY valid_to IS NOT NULL, created_at LIMIT $2",
+        """SELECT id, text FROM facts WHERE embedding_model < $1 OR embedding_model > $1
+           ORDER BY valid_to IS NOT NULL, created_at LIMIT $2""",
         active_model,
         limit,
     )

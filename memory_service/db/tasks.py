@@ -1,19 +1,27 @@
-"""SQL for the extraction queue: enqueue, claim with SKIP LOCKED, leases, fenced results, stats."""
+"""SQL for the extraction queue: enqueue, claim with SKIP LOCKED, leases, fenced results, requeue, stats."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
 from memory_service.db import rows
 from memory_service.db.database import Connection, one
-from memory_service.domain import ClaimedTask, ExtractionCounts, ExtractionTask, QueueStats, Turn
+from memory_service.domain import ClaimedTask, ExtractionCounts, ExtractionTask, QueueStats, TaskStatus, Turn
 
 TASKS_CHANNEL = "memory_tasks"
+# GetQueueStats' mean duration looks at the last tasks completed, not all of the last hour's.
+DURATION_SAMPLE = 1000
 
 
-async def get(conn: Connection, task_id: UUID) -> ExtractionTask | None:
-    row = await conn.fetchrow(f"SELECT {rows.TASK_COLUMNS} FROM extraction_tasks t WHERE t.id = $1", task_id)
+async def get(conn: Connection, task_id: UUID, user_id: str | None = None) -> ExtractionTask | None:
+    row = await conn.fetchrow(
+        f"""SELECT {rows.TASK_COLUMNS} FROM extraction_tasks t
+            WHERE t.id = $1 AND ($2::text IS NULL OR t.user_id = $2)""",
+        task_id,
+        user_id,
+    )
     return rows.task(row) if row else None
 
 
@@ -32,8 +40,9 @@ async def insert(conn: Connection, turn: Turn, *, request_id: str | None, max_at
         await conn.fetchrow(
             f"""
         WITH t AS (
-            INSERT INTO extraction_tasks (user_id, agent_id, user_message, ai_response, request_id, max_attempts)
-            VALUES ($1, $2, $3, $4, $5, $6)
+            INSERT INTO extraction_tasks (user_id, agent_id, user_message, ai_response, request_id, max_attempts,
+                                          occurred_at, session_id)
+            VALUES ($1, $2, $3, $4, $5, $6, COALESCE($8, now()), $9)
             RETURNING *
         )
         SELECT {rows.TASK_COLUMNS}, pg_notify($7, t.id::text) FROM t
@@ -45,6 +54,8 @@ async def insert(conn: Connection, turn: Turn, *, request_id: str | None, max_at
             request_id,
             max_attempts,
             TASKS_CHANNEL,
+            turn.occurred_at,
+            turn.session_id,
         )
     )
     return rows.task(row)
@@ -53,20 +64,22 @@ async def insert(conn: Connection, turn: Turn, *, request_id: str | None, max_at
 async def claim(conn: Connection, *, limit: int, lease_seconds: float, worker_id: str) -> list[ClaimedTask]:
     """Claims due tasks: pending ones, and processing ones whose lease expired (their worker is presumed dead).
 
-    Only the oldest unfinished task of each user is claimable, so one user's turns
-    are applied one at a time and in order (a later "I moved to Paris" must win).
-    Each claim gets a new lease token; results are only written under it. Tasks on
-    their last attempt whose lease expired are left to fail_expired().
+    Only the first unfinished turn of each user, in the order the turns were said
+    (occurred_at, then arrival), is claimable: one user's turns are applied one at
+    a time and in order, so a later "I moved to Paris" wins. Each claim gets a new
+    lease token; results are only written under it. The claim charges an attempt;
+    tasks whose charged attempts are spent are left to fail_expired().
     """
     records = await conn.fetch(
         f"""
         WITH due AS (
             SELECT t.id FROM extraction_tasks t
-            WHERE t.status IN ('pending', 'processing') AND t.due_at <= now() AND t.attempts < t.max_attempts
+            WHERE t.status IN ('pending', 'processing') AND t.due_at <= now()
+              AND t.charged_attempts < t.max_attempts
               AND NOT EXISTS (
-                  SELECT 1 FROM extraction_tasks older
-                  WHERE older.user_id = t.user_id AND older.status IN ('pending', 'processing')
-                    AND (older.created_at, older.id) < (t.created_at, t.id)
+                  SELECT 1 FROM extraction_tasks earlier
+                  WHERE earlier.user_id = t.user_id AND earlier.status IN ('pending', 'processing')
+                    AND (earlier.occurred_at, earlier.created_at, earlier.id) < (t.occurred_at, t.created_at, t.id)
               )
             ORDER BY t.due_at
             LIMIT $1
@@ -75,8 +88,10 @@ async def claim(conn: Connection, *, limit: int, lease_seconds: float, worker_id
         UPDATE extraction_tasks t SET
             last_error = CASE WHEN t.status = 'processing'
                               THEN 'lease expired: the worker stopped responding' ELSE t.last_error END,
+            error_reason = CASE WHEN t.status = 'processing' THEN 'LEASE_EXPIRED' ELSE t.error_reason END,
             status = 'processing',
             attempts = t.attempts + 1,
+            charged_attempts = t.charged_attempts + 1,
             lease_token = gen_random_uuid(),
             due_at = now() + make_interval(secs => $2),
             started_at = now(),
@@ -108,8 +123,8 @@ async def complete(
 ) -> ExtractionTask | None:
     """Marks the task completed, fenced by its lease token: None if the lease was lost.
 
-    Runs first in the transaction that writes the task's facts; its row lock keeps
-    any re-claim out until that transaction ends.
+    Runs in the transaction that writes the task's facts, after lock_user(); its row
+    lock keeps any re-claim out until that transaction ends.
     """
     row = await conn.fetchrow(
         f"""
@@ -127,9 +142,19 @@ async def complete(
 
 
 async def record_failure(
-    conn: Connection, claim: ClaimedTask, error: str, retry_at: datetime | None
+    conn: Connection,
+    claim: ClaimedTask,
+    *,
+    error: str,
+    reason: str,
+    retry_at: datetime | None,
+    charged: bool,
+    give_up_at: datetime | None,
 ) -> ExtractionTask | None:
-    """Records a failed attempt, fenced: back to pending until retry_at, or failed when retry_at is None."""
+    """Records a failed attempt, fenced: back to pending until retry_at, or failed when retry_at is None.
+
+    An uncharged attempt (a dependency was unavailable) gives its charge back.
+    """
     row = await conn.fetchrow(
         f"""
         UPDATE extraction_tasks t SET
@@ -137,7 +162,10 @@ async def record_failure(
             finished_at = CASE WHEN $4::timestamptz IS NULL THEN now() END,
             due_at = COALESCE($4, now()),
             lease_token = NULL,
-            last_error = $3
+            last_error = $3,
+            error_reason = $5,
+            charged_attempts = CASE WHEN $6 THEN t.charged_attempts ELSE t.charged_attempts - 1 END,
+            give_up_at = $7
         WHERE t.id = $1 AND t.lease_token = $2 AND t.status = 'processing'
         RETURNING {rows.TASK_COLUMNS}
         """,
@@ -145,55 +173,143 @@ async def record_failure(
         claim.lease_token,
         error,
         retry_at,
+        reason,
+        charged,
+        give_up_at,
+    )
+    return rows.task(row) if row else None
+
+
+async def release(conn: Connection, claim: ClaimedTask) -> ExtractionTask | None:
+    """Gives a claimed task back unfinished (worker shutdown): pending now, the attempt not spent."""
+    row = await conn.fetchrow(
+        f"""
+        WITH t AS (
+            UPDATE extraction_tasks t SET status = 'pending', due_at = now(), lease_token = NULL, worker_id = NULL,
+                attempts = t.attempts - 1, charged_attempts = t.charged_attempts - 1
+            WHERE t.id = $1 AND t.lease_token = $2 AND t.status = 'processing'
+            RETURNING *
+        )
+        SELECT {rows.TASK_COLUMNS}, pg_notify($3, t.id::text) FROM t
+        """,
+        claim.task.id,
+        claim.lease_token,
+        TASKS_CHANNEL,
     )
     return rows.task(row) if row else None
 
 
 async def fail_expired(conn: Connection) -> list[ExtractionTask]:
-    """Fails tasks whose last attempt's lease expired (the worker died on the last try)."""
+    """Fails tasks whose last charged attempt's lease expired (the worker died on the last try)."""
     records = await conn.fetch(
         f"""
         UPDATE extraction_tasks t SET status = 'failed', finished_at = now(), lease_token = NULL,
-            last_error = 'lease expired on the last attempt: the worker stopped responding'
-        WHERE t.status = 'processing' AND t.due_at <= now() AND t.attempts >= t.max_attempts
+            last_error = 'lease expired on the last attempt: the worker stopped responding',
+            error_reason = 'LEASE_EXPIRED'
+        WHERE t.status = 'processing' AND t.due_at <= now() AND t.charged_attempts >= t.max_attempts
         RETURNING {rows.TASK_COLUMNS}
         """
     )
     return [rows.task(r) for r in records]
 
 
+async def requeue(conn: Connection, *, user_id: str | None, task_ids: Sequence[UUID] | None) -> list[ExtractionTask]:
+    """Queues failed tasks again with a fresh attempt budget; other tasks are left as they are."""
+    records = await conn.fetch(
+        f"""
+        WITH t AS (
+            UPDATE extraction_tasks t SET status = 'pending', due_at = now(), finished_at = NULL, lease_token = NULL,
+                charged_attempts = 0, give_up_at = NULL
+            WHERE t.status = 'failed'
+              AND ($1::text IS NULL OR t.user_id = $1)
+              AND ($2::uuid[] IS NULL OR t.id = ANY($2))
+            RETURNING *
+        )
+        SELECT {rows.TASK_COLUMNS}, pg_notify($3, t.id::text) FROM t ORDER BY t.occurred_at, t.created_at
+        """,
+        user_id,
+        list(task_ids) if task_ids is not None else None,
+        TASKS_CHANNEL,
+    )
+    return [rows.task(r) for r in records]
+
+
+async def list_page(
+    conn: Connection,
+    *,
+    user_id: str | None,
+    statuses: Sequence[TaskStatus],
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[ExtractionTask]:
+    """Tasks newest first after a (created_at, id) keyset cursor."""
+    records = await conn.fetch(
+        f"""
+        SELECT {rows.TASK_COLUMNS} FROM extraction_tasks t
+        WHERE ($1::text IS NULL OR t.user_id = $1)
+          AND (cardinality($2::text[]) = 0 OR t.status = ANY($2))
+          AND ($3::timestamptz IS NULL OR (t.created_at, t.id) < ($3, $4::uuid))
+        ORDER BY t.created_at DESC, t.id DESC
+        LIMIT $5
+        """,
+        user_id,
+        [s.value for s in statuses],
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+    return [rows.task(r) for r in records]
+
+
 async def next_due_in(conn: Connection) -> float | None:
-    """Seconds until the next pending or leased task is due (None when the queue is empty)."""
+    """Seconds until the next task becomes due (a retry's backoff ends, a lease expires); None when none waits.
+
+    Only future due times: a task due now that this worker could not claim is
+    locked by another worker or waits behind its user's earlier turn, and the
+    worker must not spin on it.
+    """
     value = await conn.fetchval(
         """SELECT EXTRACT(EPOCH FROM (min(due_at) - now())) FROM extraction_tasks
-           WHERE status IN ('pending', 'processing')"""
+           WHERE status IN ('pending', 'processing') AND due_at > now()"""
     )
     return max(0.0, float(value)) if value is not None else None
 
 
-async def stats(conn: Connection) -> QueueStats:
+async def stats(conn: Connection, user_id: str | None = None) -> QueueStats:
+    """Queue counts: from the sharded counters for the whole queue (no count of the table), by index for one user."""
+    if user_id is None:
+        counts = {
+            r["status"]: int(r["tasks"])
+            for r in await conn.fetch("SELECT status, sum(tasks) AS tasks FROM extraction_task_counts GROUP BY status")
+        }
+    else:
+        counts = {
+            r["status"]: int(r["tasks"])
+            for r in await conn.fetch(
+                "SELECT status, count(*) AS tasks FROM extraction_tasks WHERE user_id = $1 GROUP BY status", user_id
+            )
+        }
     row = one(
         await conn.fetchrow(
-            """
+            f"""
         SELECT
-            count(*) FILTER (WHERE status = 'pending') AS pending,
-            count(*) FILTER (WHERE status = 'processing') AS processing,
-            count(*) FILTER (WHERE status = 'completed') AS completed,
-            count(*) FILTER (WHERE status = 'failed') AS failed,
-            COALESCE(EXTRACT(EPOCH FROM now() - min(created_at) FILTER (WHERE status = 'pending')), 0)
-                AS oldest_pending_age,
-            COALESCE(EXTRACT(EPOCH FROM avg(finished_at - started_at)
-                FILTER (WHERE status = 'completed' AND finished_at > now() - interval '1 hour')), 0)
-                AS average_duration
-        FROM extraction_tasks
-        """
+            COALESCE((SELECT EXTRACT(EPOCH FROM now() - min(created_at)) FROM extraction_tasks
+                      WHERE status = 'pending' AND ($1::text IS NULL OR user_id = $1)), 0) AS oldest_pending_age,
+            COALESCE((SELECT EXTRACT(EPOCH FROM avg(finished_at - started_at)) FROM (
+                SELECT finished_at, started_at FROM extraction_tasks
+                WHERE status = 'completed' AND finished_at > now() - interval '1 hour'
+                  AND ($1::text IS NULL OR user_id = $1)
+                ORDER BY finished_at DESC LIMIT {DURATION_SAMPLE}) AS recent), 0) AS average_duration
+        """,
+            user_id,
         )
     )
     return QueueStats(
-        pending=row["pending"],
-        processing=row["processing"],
-        completed=row["completed"],
-        failed=row["failed"],
+        pending=counts.get("pending", 0),
+        processing=counts.get("processing", 0),
+        completed=counts.get("completed", 0),
+        failed=counts.get("failed", 0),
+        skipped=counts.get("skipped", 0),
         oldest_pending_age_seconds=float(row["oldest_pending_age"]),
         average_duration_seconds=float(row["average_duration"]),
     )

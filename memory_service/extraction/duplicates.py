@@ -1,10 +1,13 @@
-"""When a new fact only repeats a known one: close in meaning, and no different names, numbers or negations.
+"""When a new fact only repeats a known one: the same words, or close in meaning with no detail changed.
 
-Embeddings alone cannot tell "Has a meeting on Monday" from "... on Tuesday"
-(cosine 0.95 with all-MiniLM-L6-v2) or "two cats" from "three cats" (0.88): the
-sentences are alike except for the very detail that matters. So a paraphrase
-must pass both tests: similarity at or above the threshold, and the same
-salient tokens (numbers, number words, capitalised names, negations) on both sides.
+Two tests, both blind to case:
+- the same statement: equal once case, whitespace and punctuation are ignored
+  ("I love hiking!" and "i love hiking"). Verbatim mode skips only these.
+- a paraphrase: embedding similarity at or above the threshold, and the same
+  salient tokens (numbers, number words, names, days, negations) on both sides.
+  Embeddings alone cannot tell "Has a meeting on Monday" from "... on Tuesday"
+  (cosine 0.95 with all-MiniLM-L6-v2) or "two cats" from "three cats" (0.88):
+  the sentences are alike except for the very detail that matters.
 """
 
 from __future__ import annotations
@@ -23,10 +26,25 @@ _CALENDAR = frozenset(
 )
 
 
-def salient_tokens(text: str) -> frozenset[str]:
-    """The tokens whose difference changes what a fact says."""
+def normalized(text: str) -> str:
+    """The words of a text in lower case, one space apart: what "the same statement" compares."""
+    return " ".join(token.lower() for token in _TOKEN.findall(text))
+
+
+def same_statement(a: str, b: str) -> bool:
+    return normalized(a) == normalized(b)
+
+
+def _names(text: str) -> set[str]:
+    """Capitalised words past the first: names of people, places, pets (lower-cased)."""
+    return {token.lower() for index, token in enumerate(_TOKEN.findall(text)) if index > 0 and token[0].isupper()}
+
+
+def salient_tokens(text: str, names: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The tokens whose difference changes what a fact says; `names` adds names seen in the other text."""
+    known_names = _names(text) | names
     salient: set[str] = set()
-    for index, token in enumerate(_TOKEN.findall(text)):
+    for token in _TOKEN.findall(text):
         lower = token.lower()
         if (
             any(ch.isdigit() for ch in token)
@@ -34,11 +52,15 @@ def salient_tokens(text: str) -> frozenset[str]:
             or lower in _NEGATIONS
             or lower in _CALENDAR
             or lower.endswith("n't")
-            or (index > 0 and token[0].isupper())
+            or lower in known_names
         ):
             salient.add(lower)
     return frozenset(salient)
 
 
 def is_paraphrase(new_text: str, known_text: str, similarity: float, threshold: float) -> bool:
-    return similarity >= threshold and salient_tokens(new_text) == salient_tokens(known_text)
+    if same_statement(new_text, known_text):
+        return True
+    # A name capitalised on one side only ("berlin" / "Berlin") is still a name on both.
+    names = frozenset(_names(new_text) | _names(known_text))
+    return similarity >= threshold and salient_tokens(new_text, names) == salient_tokens(known_text, names)

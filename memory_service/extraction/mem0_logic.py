@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
+
+# Mem0 formats "Today's date is ..." into its prompts once, when the module is imported.
+_TODAY_LINE = re.compile(r"Today's date is \d{4}-\d{2}-\d{2}\.")
 
 
 def disable_mem0_phone_home(mem0_dir: Path | None = None) -> None:
@@ -36,13 +41,14 @@ class Mem0Logic:
     _remove_code_blocks: Any
     _extract_json: Any
 
-    def fact_extraction_prompt(self, user_message: str, ai_response: str) -> tuple[str, str]:
-        """(system, user) prompts asking for {"facts": [...]} about the user."""
+    def fact_extraction_prompt(self, user_message: str, ai_response: str, today: date) -> tuple[str, str]:
+        """(system, user) prompts asking for {"facts": [...]} about the user, dated `today`."""
         turn = [{"role": "user", "content": user_message}]
         if ai_response:
             turn.append({"role": "assistant", "content": ai_response})
         system, user = self._fact_messages(self._parse_messages(turn), is_agent_memory=False)
-        return str(system), str(user)
+        system = _TODAY_LINE.sub(f"Today's date is {today.isoformat()}.", str(system))
+        return system, str(user)
 
     def reconciliation_prompt(self, existing: Sequence[tuple[str, str]], new_facts: Sequence[str]) -> str:
         """The prompt asking which new facts to ADD and which existing ones to UPDATE or DELETE.

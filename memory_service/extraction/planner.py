@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 import numpy as np
@@ -29,11 +30,10 @@ from memory_service.domain import (
     Vector,
 )
 from memory_service.embeddings import Embedder, Priority
-from memory_service.extraction.duplicates import is_paraphrase
-from memory_service.extraction.fact_keys import derive_key_value
+from memory_service.extraction.duplicates import is_paraphrase, normalized, same_statement
 from memory_service.extraction.mem0_logic import Mem0Logic
 from memory_service.extraction.relevance import skip_reason
-from memory_service.llm.chat import JsonChat, LlmError
+from memory_service.llm.chat import JsonChat, LlmError, LlmFailure
 from memory_service.validation import DEFAULT_IMPORTANCE, MAX_TEXT_LENGTH
 
 log = logging.getLogger(__name__)
@@ -96,20 +96,22 @@ class ExtractionPlanner:
 
     async def _extract_facts(self, turn: Turn) -> list[str]:
         assert self._chat is not None and self._mem0 is not None
-        system, user = self._mem0.fact_extraction_prompt(turn.user_message, turn.ai_response)
+        # "Today" for the LLM is the day the turn was said: "yesterday" in an imported turn means its yesterday.
+        said_on = (turn.occurred_at or datetime.now(UTC)).date()
+        system, user = self._mem0.fact_extraction_prompt(turn.user_message, turn.ai_response, said_on)
         answer = await self._chat.complete_json(
             [{"role": "system", "content": system}, {"role": "user", "content": user}], parse=self._mem0.parse_answer
         )
         try:
             raw_facts = self._mem0.facts_of(answer)
         except ValueError as exc:
-            raise LlmError(f"LLM answer had no usable facts list ({exc})", transient=True) from exc
-        facts: list[str] = []
+            raise LlmError(f"LLM answer had no usable facts list ({exc})", failure=LlmFailure.BAD_ANSWER) from exc
+        facts: dict[str, str] = {}  # by normalized text: the same fact twice in one answer counts once
         for fact in raw_facts:
             cleaned = _clip(fact.replace("\x00", ""))
-            if cleaned and cleaned not in facts:
-                facts.append(cleaned)
-        return facts[:MAX_FACTS_PER_TURN]
+            if cleaned and normalized(cleaned) not in facts:
+                facts[normalized(cleaned)] = cleaned
+        return list(facts.values())[:MAX_FACTS_PER_TURN]
 
     async def _reconcile(self, turn: Turn, scope: Scope, texts: list[str], task_id: UUID | None) -> ExtractionPlan:
         if not texts:
@@ -128,11 +130,8 @@ class ExtractionPlanner:
                     embedding_model=self._embedder.model_id,
                     limit=SIMILAR_PER_FACT,
                 )
-                threshold = self._duplicate_threshold
-                duplicate = next(
-                    (s.fact for s in similar if is_paraphrase(text, s.fact.text, s.relevance, threshold)), None
-                )
-                repeats_turn = any(is_paraphrase(text, seen, _cosine(vector, v), threshold) for seen, v in fresh)
+                duplicate = next((s.fact for s in similar if self._repeats(text, s.fact.text, s.relevance)), None)
+                repeats_turn = any(self._repeats(text, seen, _cosine(vector, v)) for seen, v in fresh)
                 if duplicate is not None or repeats_turn:
                     changes.append(PlannedChange(PlannedAction.SKIP_DUPLICATE, None, duplicate))
                     continue
@@ -141,29 +140,33 @@ class ExtractionPlanner:
                     if scored.fact.agent_id == scope.write_agent_id:
                         candidates.setdefault(scored.fact.id, scored.fact)
 
+        # Only the LLM decides that a statement replaces another: verbatim mode closes nothing.
         if self._chat is not None and candidates and fresh:
             decisions = await self._ask_llm_to_reconcile(list(candidates.values())[:RECONCILE_CANDIDATES], fresh)
         else:
             decisions = [(PlannedAction.ADD, text, None) for text, _ in fresh]
 
-        to_store = [text for action, text, _ in decisions if action is not PlannedAction.SUPERSEDE]
-        stored_vectors = await self._embedder.embed(to_store, Priority.BACKGROUND) if to_store else []
-        new_vectors = dict(zip(to_store, stored_vectors, strict=True))
-        async with self._db.connection() as conn:
-            for action, text, existing in decisions:
-                if action is PlannedAction.SUPERSEDE:
-                    changes.append(PlannedChange(action, None, existing))
-                    continue
-                draft = self._draft(turn, scope, text, new_vectors[text], task_id)
-                if action is PlannedAction.ADD:
-                    same_key = await facts_sql.current_with_key(conn, draft.user_id, draft.agent_id, draft.fact_key)
-                    if same_key is not None:  # a new value of a known attribute: a new version
-                        action, existing = PlannedAction.UPDATE, same_key
-                if existing is not None and existing.text == draft.text:
-                    changes.append(PlannedChange(PlannedAction.SKIP_DUPLICATE, None, existing))
-                    continue
-                changes.append(PlannedChange(action, draft, existing))
+        fresh_vectors = {text: vector for text, vector in fresh}
+        to_embed = [
+            text for action, text, _ in decisions if action is not PlannedAction.SUPERSEDE and text not in fresh_vectors
+        ]
+        new_vectors = dict(zip(to_embed, await self._embedder.embed(to_embed, Priority.BACKGROUND), strict=True))
+        for action, text, existing in decisions:
+            if action is PlannedAction.SUPERSEDE:
+                changes.append(PlannedChange(action, None, existing))
+                continue
+            if existing is not None and same_statement(existing.text, text):
+                changes.append(PlannedChange(PlannedAction.SKIP_DUPLICATE, None, existing))
+                continue
+            draft = self._draft(turn, scope, text, fresh_vectors.get(text, new_vectors.get(text)), task_id)
+            changes.append(PlannedChange(action, draft, existing))
         return ExtractionPlan(self.mode, tuple(changes))
+
+    def _repeats(self, new_text: str, known_text: str, similarity: float) -> bool:
+        """Verbatim mode skips the same statement only; with an LLM, paraphrases are repeats too."""
+        if self._chat is None:
+            return same_statement(new_text, known_text)
+        return is_paraphrase(new_text, known_text, similarity, self._duplicate_threshold)
 
     async def _ask_llm_to_reconcile(
         self, existing: list[Fact], fresh: list[tuple[str, Vector]]
@@ -174,7 +177,7 @@ class ExtractionPlanner:
         answer = await self._chat.complete_json([{"role": "user", "content": prompt}], parse=self._mem0.parse_answer)
         entries = answer.get("memory", [])
         if not isinstance(entries, list):
-            raise LlmError("LLM reconciliation answer had no 'memory' list", transient=True)
+            raise LlmError("LLM reconciliation answer had no 'memory' list", failure=LlmFailure.BAD_ANSWER)
         decisions: list[tuple[PlannedAction, str, Fact | None]] = []
         seen_texts: set[str] = set()
         touched: set[UUID] = set()
@@ -188,31 +191,34 @@ class ExtractionPlanner:
                 continue  # one decision per existing fact
             if event == "DELETE" and target is not None:
                 decisions.append((PlannedAction.SUPERSEDE, target.text, target))
-            elif event == "UPDATE" and text and target is not None and text != target.text:
+            elif event == "UPDATE" and text and target is not None and not same_statement(text, target.text):
                 decisions.append((PlannedAction.UPDATE, text, target))
-            elif event in ("ADD", "UPDATE") and text and target is None and text not in seen_texts:
+            elif event in ("ADD", "UPDATE") and text and target is None and normalized(text) not in seen_texts:
                 # An UPDATE of an id we never showed is a new fact, not an edit of a guess.
                 decisions.append((PlannedAction.ADD, text, None))
             else:
                 continue  # NONE, or an unusable entry
-            seen_texts.add(text)
+            seen_texts.add(normalized(text))
             if target is not None:
                 touched.add(target.id)
         return decisions
 
-    def _draft(self, turn: Turn, scope: Scope, text: str, vector: Vector, task_id: UUID | None) -> FactDraft:
-        key, value = derive_key_value(text)
+    def _draft(self, turn: Turn, scope: Scope, text: str, vector: Vector | None, task_id: UUID | None) -> FactDraft:
+        assert vector is not None  # every stored text was embedded above
+        # Extracted facts are plain statements: no key, so only an LLM decision ever closes them.
         return FactDraft(
             user_id=turn.user_id,
             agent_id=scope.write_agent_id,
-            fact_key=key,
-            fact_value=value,
+            fact_key="",
+            fact_value="",
             text=text,
             importance=DEFAULT_IMPORTANCE,
             source=FactSource.EXTRACTED,
             embedding=vector,
             embedding_model=self._embedder.model_id,
             source_task_id=task_id,
+            valid_from=turn.occurred_at,
+            session_id=turn.session_id,
         )
 
 

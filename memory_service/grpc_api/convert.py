@@ -2,30 +2,48 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
 from voxbridge.memory.v1 import extraction_pb2, fact_pb2, memory_service_pb2, user_pb2
 
 from memory_service import domain
+from memory_service.errors import InvalidArgument
 from memory_service.service.facts import FactInput
 
 _FACT_SOURCE = {
     domain.FactSource.MANUAL: fact_pb2.FACT_SOURCE_MANUAL,
     domain.FactSource.EXTRACTED: fact_pb2.FACT_SOURCE_EXTRACTED,
+    domain.FactSource.IMPORTED: fact_pb2.FACT_SOURCE_IMPORTED,
+}
+_CHANGE_TYPE = {
+    domain.FactChangeType.CREATED: fact_pb2.FACT_CHANGE_TYPE_CREATED,
+    domain.FactChangeType.EDITED: fact_pb2.FACT_CHANGE_TYPE_EDITED,
+    domain.FactChangeType.SUPERSEDED: fact_pb2.FACT_CHANGE_TYPE_SUPERSEDED,
+    domain.FactChangeType.INVALIDATED: fact_pb2.FACT_CHANGE_TYPE_INVALIDATED,
+    domain.FactChangeType.DELETED: fact_pb2.FACT_CHANGE_TYPE_DELETED,
+    domain.FactChangeType.EXPIRED: fact_pb2.FACT_CHANGE_TYPE_EXPIRED,
 }
 _TASK_STATUS = {
     domain.TaskStatus.PENDING: extraction_pb2.EXTRACTION_STATUS_PENDING,
     domain.TaskStatus.PROCESSING: extraction_pb2.EXTRACTION_STATUS_PROCESSING,
     domain.TaskStatus.COMPLETED: extraction_pb2.EXTRACTION_STATUS_COMPLETED,
     domain.TaskStatus.FAILED: extraction_pb2.EXTRACTION_STATUS_FAILED,
+    domain.TaskStatus.SKIPPED: extraction_pb2.EXTRACTION_STATUS_SKIPPED,
 }
+_TASK_STATUS_FROM_PROTO = {value: key for key, value in _TASK_STATUS.items()}
 _EVENT_TYPE = {
     domain.EventType.QUEUED: extraction_pb2.EXTRACTION_EVENT_TYPE_QUEUED,
     domain.EventType.PROCESSING: extraction_pb2.EXTRACTION_EVENT_TYPE_PROCESSING,
     domain.EventType.COMPLETED: extraction_pb2.EXTRACTION_EVENT_TYPE_COMPLETED,
     domain.EventType.RETRYING: extraction_pb2.EXTRACTION_EVENT_TYPE_RETRYING,
     domain.EventType.FAILED: extraction_pb2.EXTRACTION_EVENT_TYPE_FAILED,
+    domain.EventType.RELEASED: extraction_pb2.EXTRACTION_EVENT_TYPE_RELEASED,
+    domain.EventType.REQUEUED: extraction_pb2.EXTRACTION_EVENT_TYPE_REQUEUED,
+    domain.EventType.SKIPPED: extraction_pb2.EXTRACTION_EVENT_TYPE_SKIPPED,
+    domain.EventType.REEMBEDDING: extraction_pb2.EXTRACTION_EVENT_TYPE_REEMBEDDING,
     domain.EventType.HEARTBEAT: extraction_pb2.EXTRACTION_EVENT_TYPE_HEARTBEAT,
 }
 _MODE = {
@@ -57,6 +75,14 @@ def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     return message
 
 
+def time_of(message: Any, field: str) -> datetime | None:
+    """A Timestamp field as an aware datetime, or None when unset."""
+    if not message.HasField(field):
+        return None
+    value: datetime = getattr(message, field).ToDatetime(tzinfo=UTC)
+    return value
+
+
 def duration(seconds: float) -> duration_pb2.Duration:
     message = duration_pb2.Duration()
     message.FromNanoseconds(int(seconds * 1e9))
@@ -71,6 +97,8 @@ def fact_input(message: fact_pb2.Fact) -> FactInput:
         fact_value=message.fact_value,
         text=message.text,
         importance=message.importance if message.HasField("importance") else None,
+        valid_from=time_of(message, "valid_from"),
+        session_id=message.session_id,
     )
 
 
@@ -91,6 +119,26 @@ def fact(value: domain.Fact) -> fact_pb2.Fact:
         valid_to=timestamp(value.valid_to),
         created_at=timestamp(value.created_at),
         updated_at=timestamp(value.updated_at),
+        session_id=value.session_id,
+    )
+
+
+def fact_change(value: domain.FactChange) -> fact_pb2.FactChange:
+    return fact_pb2.FactChange(
+        fact_id=str(value.fact_id),
+        user_id=value.user_id,
+        type=_CHANGE_TYPE[value.type],
+        old_text=value.old_text or "",
+        new_text=value.new_text or "",
+        task_id=str(value.task_id) if value.task_id else "",
+        request_id=value.request_id or "",
+        changed_at=timestamp(value.changed_at),
+    )
+
+
+def fact_history(value: domain.FactHistory) -> memory_service_pb2.GetFactHistoryResponse:
+    return memory_service_pb2.GetFactHistoryResponse(
+        versions=[fact(v) for v in value.versions], changes=[fact_change(c) for c in value.changes]
     )
 
 
@@ -104,6 +152,8 @@ def draft(value: domain.FactDraft) -> fact_pb2.Fact:
         importance=value.importance,
         source=_FACT_SOURCE[value.source],
         embedding_model=value.embedding_model,
+        valid_from=timestamp(value.valid_from),
+        session_id=value.session_id,
     )
 
 
@@ -130,9 +180,34 @@ def task(value: domain.ExtractionTask) -> extraction_pb2.ExtractionTask:
         created_at=timestamp(value.created_at),
         started_at=timestamp(value.started_at),
         finished_at=timestamp(value.finished_at),
-        due_at=timestamp(value.due_at)
-        if value.status in (domain.TaskStatus.PENDING, domain.TaskStatus.PROCESSING)
-        else None,
+        due_at=timestamp(value.due_at) if value.status.is_open else None,
+        occurred_at=timestamp(value.occurred_at),
+        session_id=value.session_id,
+        error_reason=value.error_reason or "",
+        give_up_at=timestamp(value.give_up_at) if value.status.is_open else None,
+    )
+
+
+def task_statuses(values: Iterable[int]) -> list[domain.TaskStatus]:
+    """Statuses named in a request; unknown numbers are INVALID_ARGUMENT."""
+    statuses = []
+    for value in values:
+        status = _TASK_STATUS_FROM_PROTO.get(value)  # type: ignore[call-overload]
+        if status is None:
+            raise InvalidArgument.field("statuses", f"unknown extraction status {value}")
+        statuses.append(status)
+    return statuses
+
+
+def reembedding(value: domain.ReembeddingProgress | None) -> extraction_pb2.ReembeddingProgress | None:
+    if value is None:
+        return None
+    return extraction_pb2.ReembeddingProgress(
+        active_model=value.active_model,
+        target_model=value.target_model,
+        facts_done=value.facts_done,
+        facts_total=value.facts_total,
+        completed=value.completed,
     )
 
 
@@ -149,6 +224,8 @@ def event(value: domain.ExtractionEvent) -> extraction_pb2.ExtractionEvent:
         skipped_reason=value.skipped_reason or "",
         retry_at=timestamp(value.retry_at),
         created_at=timestamp(value.created_at),
+        error_reason=value.error_reason or "",
+        reembedding=reembedding(value.reembedding),
     )
 
 
@@ -176,6 +253,7 @@ def queue_stats(value: domain.QueueStats, mode: domain.ExtractionMode) -> memory
         oldest_pending_age=duration(value.oldest_pending_age_seconds),
         average_duration=duration(value.average_duration_seconds),
         mode=_MODE[mode],
+        skipped=value.skipped,
     )
 
 
@@ -189,6 +267,7 @@ def agent(value: domain.Agent) -> user_pb2.Agent:
         memory_scope=_SCOPE_TO_PROTO[value.memory_scope],
         created_at=timestamp(value.created_at),
         updated_at=timestamp(value.updated_at),
+        display_name=value.display_name,
     )
 
 
@@ -197,4 +276,6 @@ def user_settings(value: domain.UserSettings) -> user_pb2.UserSettings:
         user_id=value.user_id,
         extraction_enabled=value.extraction_enabled,
         updated_at=timestamp(value.updated_at),
+        retention_days=value.retention_days,
+        display_name=value.display_name,
     )

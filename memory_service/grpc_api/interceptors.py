@@ -22,13 +22,13 @@ from memory_service.request_context import request_id_var
 log = logging.getLogger(__name__)
 Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
-SERVICE_PREFIX = "/voxbridge.memory.v1.MemoryService/"
+SERVICE_PREFIXES = ("/voxbridge.memory.v1.MemoryService/", "/voxbridge.memory.v1.AdminService/")
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
-    """Wraps MemoryService handlers; health and reflection pass through untouched."""
+    """Wraps MemoryService and AdminService handlers; health and reflection pass through untouched."""
 
     async def intercept_service(
         self,
@@ -37,9 +37,9 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     ) -> grpc.RpcMethodHandler[Any, Any]:
         handler = await continuation(handler_call_details)
         method: str = handler_call_details.method
-        if handler is None or not method.startswith(SERVICE_PREFIX):
+        if handler is None or not method.startswith(SERVICE_PREFIXES):
             return handler
-        name = method.removeprefix(SERVICE_PREFIX)
+        name = method.rsplit("/", 1)[-1]
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 _wrap_unary(name, handler.unary_unary),

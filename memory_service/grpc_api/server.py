@@ -12,14 +12,16 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 from grpc_reflection.v1alpha import reflection
-from voxbridge.memory.v1 import memory_service_pb2, memory_service_pb2_grpc
+from voxbridge.memory.v1 import admin_pb2, admin_pb2_grpc, memory_service_pb2, memory_service_pb2_grpc
 
+from memory_service.grpc_api.admin_servicer import AdminServicer
 from memory_service.grpc_api.interceptors import ServiceInterceptor
 from memory_service.grpc_api.servicer import MemoryServicer
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = memory_service_pb2.DESCRIPTOR.services_by_name["MemoryService"].full_name
+ADMIN_SERVICE_NAME = admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name
 SERVER_OPTIONS = [
     # HTTP/2 pings keep idle WatchExtractions streams open through NATs and proxies.
     ("grpc.keepalive_time_ms", 30_000),
@@ -38,12 +40,14 @@ class RunningServer:
 
     async def set_serving(self, serving: bool) -> None:
         status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
-        await self.health.set("", status)
-        await self.health.set(SERVICE_NAME, status)
+        for name in ("", SERVICE_NAME, ADMIN_SERVICE_NAME):
+            await self.health.set(name, status)
 
 
 @contextlib.asynccontextmanager
-async def serve_grpc(servicer: MemoryServicer, listen: str, *, grace_seconds: float) -> AsyncIterator[RunningServer]:
+async def serve_grpc(
+    servicer: MemoryServicer, admin: AdminServicer, listen: str, *, grace_seconds: float
+) -> AsyncIterator[RunningServer]:
     """Listens on `listen` (port 0 picks a free port) and stops gracefully on exit.
 
     Shutdown: health NOT_SERVING first (load balancers drain), then no new calls,
@@ -51,10 +55,17 @@ async def serve_grpc(servicer: MemoryServicer, listen: str, *, grace_seconds: fl
     """
     server = grpc.aio.server(interceptors=[ServiceInterceptor()], options=SERVER_OPTIONS)
     memory_service_pb2_grpc.add_MemoryServiceServicer_to_server(servicer, server)
+    admin_pb2_grpc.add_AdminServiceServicer_to_server(admin, server)
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(
-        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server
+        (
+            SERVICE_NAME,
+            ADMIN_SERVICE_NAME,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
+        server,
     )
     port = server.add_insecure_port(listen)
     if port == 0:

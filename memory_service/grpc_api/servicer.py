@@ -15,7 +15,8 @@ from memory_service.grpc_api import convert
 from memory_service.service.context import ContextService
 from memory_service.service.extraction import ExtractionService
 from memory_service.service.facts import FactService
-from memory_service.service.users import UserService
+from memory_service.service.queue import QueueService
+from memory_service.service.users import SettingsInput, UserService
 
 Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
@@ -27,6 +28,7 @@ class Services:
     context: ContextService
     facts: FactService
     extraction: ExtractionService
+    queue: QueueService
     users: UserService
 
 
@@ -39,7 +41,12 @@ class MemoryServicer(memory_service_pb2_grpc.MemoryServiceServicer):  # type: ig
         self, request: memory_service_pb2.GetContextRequest, context: Context
     ) -> memory_service_pb2.GetContextResponse:
         found = await self._s.context.get_context(
-            request.user_id, request.agent_id, request.query, limit=request.limit, min_relevance=request.min_relevance
+            request.user_id,
+            request.agent_id,
+            request.query,
+            limit=request.limit,
+            min_relevance=request.min_relevance,
+            as_of=convert.time_of(request, "as_of"),
         )
         return memory_service_pb2.GetContextResponse(
             facts=[fact_pb2.ScoredFact(fact=convert.fact(s.fact), relevance=s.relevance) for s in found.facts],
@@ -49,6 +56,11 @@ class MemoryServicer(memory_service_pb2_grpc.MemoryServiceServicer):  # type: ig
     async def CreateFact(self, request: memory_service_pb2.CreateFactRequest, context: Context) -> fact_pb2.Fact:
         created = await self._s.facts.create(convert.fact_input(request.fact), request.request_id)
         return convert.fact(created)
+
+    async def BatchCreateFacts(
+        self, request: memory_service_pb2.BatchCreateFactsRequest, context: Context
+    ) -> memory_service_pb2.BatchCreateFactsResponse:
+        raise NotImplementedYet("BatchCreateFacts is declared but not implemented yet")
 
     async def GetFact(self, request: memory_service_pb2.GetFactRequest, context: Context) -> fact_pb2.Fact:
         return convert.fact(await self._s.facts.get(request.user_id, request.fact_id))
@@ -62,6 +74,7 @@ class MemoryServicer(memory_service_pb2_grpc.MemoryServiceServicer):  # type: ig
             include_invalid=request.include_invalid,
             page_size=request.page_size,
             page_token=request.page_token,
+            as_of=convert.time_of(request, "as_of"),
         )
         return memory_service_pb2.ListFactsResponse(
             facts=[convert.fact(f) for f in page.items], next_page_token=page.next_page_token
@@ -83,16 +96,47 @@ class MemoryServicer(memory_service_pb2_grpc.MemoryServiceServicer):  # type: ig
         await self._s.facts.delete(request.user_id, request.fact_id)
         return memory_service_pb2.DeleteFactResponse()
 
+    async def GetFactHistory(
+        self, request: memory_service_pb2.GetFactHistoryRequest, context: Context
+    ) -> memory_service_pb2.GetFactHistoryResponse:
+        return convert.fact_history(await self._s.facts.history(request.user_id, request.fact_id))
+
     async def QueueExtraction(
         self, request: memory_service_pb2.QueueExtractionRequest, context: Context
     ) -> extraction_pb2.ExtractionTask:
-        turn = Turn(request.user_id, request.agent_id, request.user_message, request.ai_response)
+        turn = Turn(
+            request.user_id,
+            request.agent_id,
+            request.user_message,
+            request.ai_response,
+            convert.time_of(request, "occurred_at"),
+            request.session_id,
+        )
         return convert.task(await self._s.extraction.queue(turn, request.request_id))
 
     async def GetExtraction(
         self, request: memory_service_pb2.GetExtractionRequest, context: Context
     ) -> extraction_pb2.ExtractionTask:
-        return convert.task(await self._s.extraction.get(request.task_id))
+        return convert.task(await self._s.extraction.get(request.task_id, request.user_id))
+
+    async def ListExtractions(
+        self, request: memory_service_pb2.ListExtractionsRequest, context: Context
+    ) -> memory_service_pb2.ListExtractionsResponse:
+        page = await self._s.queue.list_page(
+            request.user_id,
+            convert.task_statuses(request.statuses),
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
+        return memory_service_pb2.ListExtractionsResponse(
+            tasks=[convert.task(t) for t in page.items], next_page_token=page.next_page_token
+        )
+
+    async def RequeueExtractions(
+        self, request: memory_service_pb2.RequeueExtractionsRequest, context: Context
+    ) -> memory_service_pb2.RequeueExtractionsResponse:
+        requeued = await self._s.queue.requeue(request.user_id, list(request.task_ids))
+        return memory_service_pb2.RequeueExtractionsResponse(task_ids=[str(t.id) for t in requeued])
 
     async def WatchExtractions(self, request: memory_service_pb2.WatchExtractionsRequest, context: Context) -> None:
         # context.write with a timeout instead of `yield`: a client that stops
@@ -123,18 +167,26 @@ class MemoryServicer(memory_service_pb2_grpc.MemoryServiceServicer):  # type: ig
     async def GetQueueStats(
         self, request: memory_service_pb2.GetQueueStatsRequest, context: Context
     ) -> memory_service_pb2.GetQueueStatsResponse:
-        return convert.queue_stats(await self._s.extraction.stats(), self._s.extraction.mode)
+        return convert.queue_stats(await self._s.queue.stats(request.user_id), self._s.extraction.mode)
 
     async def RegisterAgent(self, request: memory_service_pb2.RegisterAgentRequest, context: Context) -> user_pb2.Agent:
         if request.agent.memory_scope not in user_pb2.MemoryScope.values():
             raise InvalidArgument.field("agent.memory_scope", f"unknown memory scope {request.agent.memory_scope}")
         registered = await self._s.users.register_agent(
-            request.agent.agent_id, convert.scope(request.agent.memory_scope)
+            request.agent.agent_id, convert.scope(request.agent.memory_scope), request.agent.display_name
         )
         return convert.agent(registered)
 
     async def GetAgent(self, request: memory_service_pb2.GetAgentRequest, context: Context) -> user_pb2.Agent:
         return convert.agent(await self._s.users.get_agent(request.agent_id))
+
+    async def ListAgents(
+        self, request: memory_service_pb2.ListAgentsRequest, context: Context
+    ) -> memory_service_pb2.ListAgentsResponse:
+        page = await self._s.users.list_agents(page_size=request.page_size, page_token=request.page_token)
+        return memory_service_pb2.ListAgentsResponse(
+            agents=[convert.agent(a) for a in page.items], next_page_token=page.next_page_token
+        )
 
     async def GetUserSettings(
         self, request: memory_service_pb2.GetUserSettingsRequest, context: Context
@@ -147,13 +199,15 @@ class MemoryServicer(memory_service_pb2_grpc.MemoryServiceServicer):  # type: ig
         updated = await self._s.users.update_settings(
             request.settings.user_id,
             list(request.update_mask.paths),
-            extraction_enabled=request.settings.extraction_enabled,
+            SettingsInput(
+                extraction_enabled=request.settings.extraction_enabled,
+                retention_days=request.settings.retention_days,
+                display_name=request.settings.display_name,
+            ),
         )
         return convert.user_settings(updated)
 
-    async def ExportUser(
-        self, request: memory_service_pb2.ExportUserRequest, context: Context
-    ) -> memory_service_pb2.ExportUserResponse:
+    async def ExportUser(self, request: memory_service_pb2.ExportUserRequest, context: Context) -> None:
         raise NotImplementedYet(
             "ExportUser is declared but not implemented yet (GDPR export arrives with its own issue)"
         )

@@ -4,20 +4,39 @@ from __future__ import annotations
 
 import json
 import logging
+from enum import StrEnum
 from typing import Any
 
 from memory_service.config import LlmSettings
-from memory_service.llm.clients import describe_error, is_transient, openai_client
+from memory_service.llm.clients import EndpointErrorKind, classify, openai_client
 
 log = logging.getLogger(__name__)
+
+
+class LlmFailure(StrEnum):
+    REJECTED = "rejected"  # the endpoint refused the request (bad key, unknown model): retrying cannot help
+    UNAVAILABLE = "unavailable"  # down, busy or slow: the same request may succeed later
+    BAD_ANSWER = "bad_answer"  # it answered, but not with usable JSON: another try may do better
+
+
+_FAILURE_OF = {
+    EndpointErrorKind.REFUSED: LlmFailure.REJECTED,
+    EndpointErrorKind.UNAVAILABLE: LlmFailure.UNAVAILABLE,
+    EndpointErrorKind.GARBLED: LlmFailure.BAD_ANSWER,
+}
 
 
 class LlmError(Exception):
     """The LLM could not give a usable answer. The message is safe to store (no secrets, no user text)."""
 
-    def __init__(self, message: str, *, transient: bool) -> None:
+    def __init__(self, message: str, *, failure: LlmFailure, retry_after: float | None = None) -> None:
         super().__init__(message)
-        self.transient = transient
+        self.failure = failure
+        self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        return self.failure is not LlmFailure.REJECTED
 
 
 class JsonChat:
@@ -44,17 +63,18 @@ class JsonChat:
                 **extra,
             )
         except Exception as exc:
-            raise LlmError(describe_error(exc), transient=is_transient(exc)) from exc
+            error = classify(exc)
+            raise LlmError(error.description, failure=_FAILURE_OF[error.kind], retry_after=error.retry_after) from exc
         try:
             content = response.choices[0].message.content or ""
         except (AttributeError, IndexError, TypeError) as exc:
-            raise LlmError("LLM answer had no message content", transient=True) from exc
+            raise LlmError("LLM answer had no message content", failure=LlmFailure.BAD_ANSWER) from exc
         try:
             parsed = parse(content)
         except (json.JSONDecodeError, ValueError, TypeError) as exc:
-            raise LlmError("LLM answer was not valid JSON", transient=True) from exc
+            raise LlmError("LLM answer was not valid JSON", failure=LlmFailure.BAD_ANSWER) from exc
         if not isinstance(parsed, dict):
-            raise LlmError("LLM answer was JSON but not an object", transient=True)
+            raise LlmError("LLM answer was JSON but not an object", failure=LlmFailure.BAD_ANSWER)
         return parsed
 
     async def aclose(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from memory_service.db import Database
 from memory_service.db import facts as facts_sql
@@ -24,7 +25,14 @@ class ContextService:
         self._embedder = embedder
 
     async def get_context(
-        self, user_id: str, agent_id: str, query: str, *, limit: int, min_relevance: float
+        self,
+        user_id: str,
+        agent_id: str,
+        query: str,
+        *,
+        limit: int,
+        min_relevance: float,
+        as_of: datetime | None = None,
     ) -> Context:
         check = RequestChecker()
         check.identifier("user_id", user_id)
@@ -35,6 +43,7 @@ class ContextService:
         )
         if not 0.0 <= min_relevance <= 1.0:
             check.fail("min_relevance", f"must be between 0 and 1, got {min_relevance}")
+        as_of = check.past_time("as_of", as_of)
         check.raise_if_invalid()
 
         [vector] = await self._embedder.embed([query], Priority.INTERACTIVE)
@@ -48,5 +57,6 @@ class ContextService:
                 embedding_model=self._embedder.model_id,
                 limit=limit,
                 min_relevance=min_relevance,
+                as_of=as_of,
             )
         return Context(facts, render_context(facts))

@@ -14,7 +14,6 @@ from memory_service.domain import (
     ExtractionMode,
     ExtractionPlan,
     ExtractionTask,
-    QueueStats,
     Turn,
 )
 from memory_service.errors import (
@@ -26,11 +25,16 @@ from memory_service.errors import (
     Unavailable,
 )
 from memory_service.extraction.planner import ExtractionPlanner
-from memory_service.llm.chat import LlmError
+from memory_service.llm.chat import LlmError, LlmFailure
 from memory_service.service.event_hub import EventHub
-from memory_service.validation import MAX_MESSAGE_LENGTH, MAX_REQUEST_ID_LENGTH, RequestChecker
+from memory_service.validation import (
+    MAX_MESSAGE_LENGTH,
+    MAX_REQUEST_ID_LENGTH,
+    RequestChecker,
+)
 
 REPLAY_BATCH = 500
+MAX_REQUEUE = 1000
 
 
 class ExtractionService:
@@ -81,16 +85,19 @@ class ExtractionService:
                 continue  # a concurrent call with the same request id committed first: read its task
         raise AlreadyExists(f"request_id {request_id!r} is being used concurrently; retry", reason="REQUEST_ID_REUSED")
 
-    async def get(self, task_id: str) -> ExtractionTask:
+    async def get(self, task_id: str, user_id: str) -> ExtractionTask:
         check = RequestChecker()
         task_uuid = check.uuid("task_id", task_id)
+        check.identifier("user_id", user_id)
         check.raise_if_invalid()
         assert task_uuid is not None
         async with self._db.connection() as conn:
-            task = await tasks_sql.get(conn, task_uuid)
+            task = await tasks_sql.get(conn, task_uuid, user_id)
         if task is None:
             raise NotFound(
-                f"extraction task {task_id} not found", reason="TASK_NOT_FOUND", metadata={"task_id": task_id}
+                f"extraction task {task_id} not found for user {user_id!r}",
+                reason="TASK_NOT_FOUND",
+                metadata={"task_id": task_id},
             )
         return task
 
@@ -99,15 +106,13 @@ class ExtractionService:
         try:
             return await self._planner.plan(turn)
         except LlmError as exc:
-            if exc.transient:
-                raise Unavailable(str(exc), retry_after=5.0, reason="LLM_UNAVAILABLE") from exc
+            if exc.failure is LlmFailure.BAD_ANSWER:
+                raise Unavailable(str(exc), retry_after=1.0, reason="LLM_BAD_ANSWER") from exc
+            if exc.failure is LlmFailure.UNAVAILABLE:
+                raise Unavailable(str(exc), retry_after=exc.retry_after or 5.0, reason="LLM_UNAVAILABLE") from exc
             raise FailedPrecondition(
                 f"{exc}; check MEMORY_LLM_BASE_URL, MEMORY_LLM_MODEL and MEMORY_LLM_API_KEY", reason="LLM_REJECTED"
             ) from exc
-
-    async def stats(self) -> QueueStats:
-        async with self._db.connection() as conn:
-            return await tasks_sql.stats(conn)
 
     async def watch(self, user_id: str, after_event_id: int) -> AsyncGenerator[ExtractionEvent, None]:
         """Replays events after the cursor, then follows live ones; gap-free and without repeats.
@@ -179,13 +184,24 @@ def _checked_turn(turn: Turn, request_id: str) -> Turn:
     check.identifier("agent_id", turn.agent_id, required=False)
     user_message = check.text("user_message", turn.user_message, max_length=MAX_MESSAGE_LENGTH, required=True)
     ai_response = check.text("ai_response", turn.ai_response, max_length=MAX_MESSAGE_LENGTH)
+    occurred_at = check.past_time("occurred_at", turn.occurred_at)
+    check.identifier("session_id", turn.session_id, required=False)
     check.identifier("request_id", request_id, required=False, max_length=MAX_REQUEST_ID_LENGTH)
     check.raise_if_invalid()
-    return Turn(turn.user_id, turn.agent_id, user_message, ai_response)
+    return Turn(turn.user_id, turn.agent_id, user_message, ai_response, occurred_at, turn.session_id)
 
 
 def _same_turn(earlier: ExtractionTask, turn: Turn, request_id: str) -> ExtractionTask:
-    if earlier.turn == turn:
+    said = earlier.turn
+    same_words = (said.user_id, said.agent_id, said.user_message, said.ai_response, said.session_id) == (
+        turn.user_id,
+        turn.agent_id,
+        turn.user_message,
+        turn.ai_response,
+        turn.session_id,
+    )
+    # A retry without occurred_at means "when it arrived": the first arrival's time stands.
+    if same_words and (turn.occurred_at is None or turn.occurred_at == said.occurred_at):
         return earlier
     raise AlreadyExists(
         f"request_id {request_id!r} was already used for a different turn (task {earlier.id})",

@@ -1,16 +1,16 @@
-"""Use cases for facts: create (versioned, idempotent), read, list, edit and delete."""
+"""Use cases for facts: create (versioned, idempotent), read, list, edit, delete and history."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from memory_service.db import Database, UniqueViolation
+from memory_service.db import Database
 from memory_service.db import facts as facts_sql
 from memory_service.db import users as users_sql
-from memory_service.domain import Fact, FactDraft, FactEdit, FactSource, Page
+from memory_service.domain import Fact, FactDraft, FactEdit, FactHistory, FactSource, Page
 from memory_service.embeddings import Embedder, Priority
 from memory_service.errors import AlreadyExists, Conflict, FailedPrecondition, NotFound
-from memory_service.extraction.fact_keys import derive_key_value
 from memory_service.service.page_tokens import decode_token, encode_token, query_fingerprint
 from memory_service.validation import (
     DEFAULT_PAGE_SIZE,
@@ -24,9 +24,6 @@ from memory_service.validation import (
 )
 
 EDITABLE_FIELDS = ("fact_key", "fact_value", "text", "importance")
-# Writers of one key are serialised by a lock in facts_sql.insert_current; a unique
-# violation can then only come from an edit moving another fact onto the key.
-KEY_RACE_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -39,6 +36,13 @@ class FactInput:
     fact_value: str = ""
     text: str = ""
     importance: float | None = None
+    valid_from: datetime | None = None
+    session_id: str = ""
+
+
+def default_text(key: str, value: str) -> str:
+    """What a keyed fact says when the caller gave no sentence."""
+    return f"{key}: {value}"
 
 
 class FactService:
@@ -48,59 +52,26 @@ class FactService:
 
     async def create(self, given: FactInput, request_id: str = "") -> Fact:
         check = RequestChecker()
-        user_id = check.identifier("fact.user_id", given.user_id)
-        agent_id = check.identifier("fact.agent_id", given.agent_id, required=False)
-        key = normalize_key(check.text("fact.fact_key", given.fact_key, max_length=MAX_KEY_LENGTH))
-        value = check.text("fact.fact_value", given.fact_value, max_length=MAX_VALUE_LENGTH)
-        text = check.text("fact.text", given.text, max_length=MAX_TEXT_LENGTH)
-        importance = check.importance("fact.importance", given.importance)
+        draft_fields = _checked_new_fact(check, given, "fact")
         request_id = check.identifier("request_id", request_id, required=False, max_length=MAX_REQUEST_ID_LENGTH)
-        if bool(key) != bool(value):
-            check.fail(
-                "fact.fact_value" if key else "fact.fact_key",
-                "fact_key and fact_value go together: set both or neither",
-            )
-        elif not key and not text:
-            check.fail("fact.text", "is required unless fact_key and fact_value are set")
         check.raise_if_invalid()
-        if not key:
-            key, value = derive_key_value(text)
-        text = text or f"{key}: {value}"
 
         if request_id:
             async with self._db.connection() as conn:
-                earlier = await facts_sql.get_by_request_id(conn, user_id, request_id)
+                earlier = await facts_sql.get_by_request_id(conn, given.user_id, request_id)
             if earlier is not None:
-                return _same_request(earlier, agent_id, key, value, text, importance, request_id)
+                return _same_request(earlier, draft_fields, request_id)
 
-        [embedding] = await self._embedder.embed([text], Priority.INTERACTIVE)
-        draft = FactDraft(
-            user_id=user_id,
-            agent_id=agent_id,
-            fact_key=key,
-            fact_value=value,
-            text=text,
-            importance=importance,
-            source=FactSource.MANUAL,
-            embedding=embedding,
-            embedding_model=self._embedder.model_id,
-        )
-        for attempt in range(KEY_RACE_RETRIES):
-            try:
-                async with self._db.transaction() as conn:
-                    await users_sql.ensure_user(conn, user_id)
-                    return await facts_sql.insert_current(conn, draft, request_id=request_id or None)
-            except UniqueViolation as exc:
-                if exc.constraint_name == "facts_request_id":  # a concurrent retry of this very request won
-                    async with self._db.connection() as conn:
-                        earlier = await facts_sql.get_by_request_id(conn, user_id, request_id)
-                    if earlier is not None:
-                        return _same_request(earlier, agent_id, key, value, text, importance, request_id)
-                if attempt == KEY_RACE_RETRIES - 1:
-                    raise Conflict(
-                        "the fact's key was changed concurrently; retry", reason="CONCURRENT_UPDATE"
-                    ) from exc
-        raise AssertionError("unreachable")
+        [embedding] = await self._embedder.embed([draft_fields.text], Priority.INTERACTIVE)
+        draft = draft_fields.draft(embedding, self._embedder.model_id, FactSource.MANUAL)
+        async with self._db.transaction() as conn:
+            await facts_sql.lock_user(conn, draft.user_id)
+            if request_id:  # a concurrent retry of this very request may have won the lock
+                earlier = await facts_sql.get_by_request_id(conn, draft.user_id, request_id)
+                if earlier is not None:
+                    return _same_request(earlier, draft_fields, request_id)
+            await users_sql.ensure_user(conn, draft.user_id)
+            return await facts_sql.insert_current(conn, draft, request_id=request_id or None)
 
     async def get(self, user_id: str, fact_id: str) -> Fact:
         check = RequestChecker()
@@ -114,15 +85,34 @@ class FactService:
             raise _not_found(user_id, fact_id)
         return fact
 
+    async def history(self, user_id: str, fact_id: str) -> FactHistory:
+        check = RequestChecker()
+        check.identifier("user_id", user_id)
+        fact_uuid = check.uuid("fact_id", fact_id)
+        check.raise_if_invalid()
+        assert fact_uuid is not None
+        async with self._db.connection() as conn:
+            found = await facts_sql.history(conn, user_id, fact_uuid)
+        if found is None:
+            raise _not_found(user_id, fact_id)
+        return found
+
     async def list_page(
-        self, user_id: str, *, agent_id: str, include_invalid: bool, page_size: int, page_token: str
+        self,
+        user_id: str,
+        *,
+        agent_id: str,
+        include_invalid: bool,
+        page_size: int,
+        page_token: str,
+        as_of: datetime | None = None,
     ) -> Page[Fact]:
         check = RequestChecker()
         check.identifier("user_id", user_id)
         check.identifier("agent_id", agent_id, required=False)
         size = check.bounded_count("page_size", page_size, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE, clamp=True)
         check.raise_if_invalid()
-        fingerprint = query_fingerprint(user_id, agent_id, include_invalid)
+        fingerprint = query_fingerprint(user_id, agent_id, include_invalid, as_of.isoformat() if as_of else "")
         after = decode_token(page_token, fingerprint) if page_token else None
         async with self._db.connection() as conn:
             facts = await facts_sql.list_page(
@@ -132,6 +122,7 @@ class FactService:
                 include_invalid=include_invalid,
                 after=after,
                 limit=size + 1,  # one more tells whether another page exists
+                as_of=as_of,
             )
         page, more = facts[:size], len(facts) > size
         token = encode_token(page[-1].created_at, page[-1].id, fingerprint) if more else ""
@@ -147,10 +138,8 @@ class FactService:
             check.fail("update_mask", f"is required: name the fields to change ({', '.join(EDITABLE_FIELDS)})")
         for unknown in sorted(paths - set(EDITABLE_FIELDS)):
             check.fail("update_mask", f"unknown or read-only field {unknown!r}; editable: {', '.join(EDITABLE_FIELDS)}")
-        edit = FactEdit(
-            fact_key=normalize_key(
-                check.text("fact.fact_key", given.fact_key, max_length=MAX_KEY_LENGTH, required=True)
-            )
+        requested = FactEdit(
+            fact_key=normalize_key(check.text("fact.fact_key", given.fact_key, max_length=MAX_KEY_LENGTH))
             if "fact_key" in paths
             else None,
             fact_value=check.text("fact.fact_value", given.fact_value, max_length=MAX_VALUE_LENGTH, required=True)
@@ -167,41 +156,40 @@ class FactService:
         current = await self.get(user_id, fact_id)
         if not current.is_current:
             raise FailedPrecondition(
-                f"fact {fact_id} was superseded on {current.valid_to:%Y-%m-%d}; edit the current version instead",
+                f"fact {fact_id} was closed on {current.valid_to:%Y-%m-%d}; edit the current version instead",
                 reason="FACT_NOT_CURRENT",
             )
-        if edit.text is None and (edit.fact_key is not None or edit.fact_value is not None):
-            # Keep what is searched in step with what is stored.
-            edit = FactEdit(
-                edit.fact_key,
-                edit.fact_value,
-                f"{edit.fact_key or current.fact_key}: {edit.fact_value or current.fact_value}",
-                edit.importance,
-            )
+        edit = consistent_edit(current, requested)
         embedding = None
         if edit.text is not None and edit.text != current.text:
             [embedding] = await self._embedder.embed([edit.text], Priority.INTERACTIVE)
-        try:
-            async with self._db.transaction() as conn:
-                updated = await facts_sql.edit(
+        async with self._db.transaction() as conn:
+            await facts_sql.lock_user(conn, user_id)
+            if edit.fact_key and edit.fact_key != current.fact_key:
+                # Naming a key is a decision: the fact now holds that attribute, the old holder is closed.
+                await facts_sql.close_key(
                     conn,
                     user_id,
-                    fact_uuid,
-                    edit,
-                    expected_updated_at=current.updated_at,
-                    embedding=embedding,
-                    embedding_model=self._embedder.model_id if embedding is not None else None,
+                    current.agent_id,
+                    edit.fact_key,
+                    replaced_by_text=edit.text or current.text,
                     request_id=request_id or None,
                 )
-        except UniqueViolation as exc:
-            raise AlreadyExists(
-                f"another current fact of this user already has the key {edit.fact_key!r}", reason="FACT_KEY_TAKEN"
-            ) from exc
-        if updated is None:
-            raise Conflict(
-                f"fact {fact_id} changed while this update was in flight; read it again and retry",
-                reason="CONCURRENT_UPDATE",
+            updated = await facts_sql.edit(
+                conn,
+                user_id,
+                fact_uuid,
+                edit,
+                expected_updated_at=current.updated_at,
+                embedding=embedding,
+                embedding_model=self._embedder.model_id if embedding is not None else None,
+                request_id=request_id or None,
             )
+            if updated is None:  # raising rolls back the close above too
+                raise Conflict(
+                    f"fact {fact_id} changed while this update was in flight; read it again and retry",
+                    reason="CONCURRENT_UPDATE",
+                )
         return updated
 
     @staticmethod
@@ -218,18 +206,105 @@ class FactService:
         check.raise_if_invalid()
         assert fact_uuid is not None
         async with self._db.transaction() as conn:
+            await facts_sql.lock_user(conn, user_id)
             deleted = await facts_sql.delete(conn, user_id, fact_uuid)
         if not deleted:
             raise _not_found(user_id, fact_id)
 
 
-def _same_request(
-    earlier: Fact, agent_id: str, key: str, value: str, text: str, importance: float, request_id: str
-) -> Fact:
+def consistent_edit(current: Fact, requested: FactEdit) -> FactEdit:
+    """The full edit that keeps key, value and text saying the same thing.
+
+    - fact_value changed without text: text becomes "<key>: <value>";
+    - text changed without fact_value: the value is cleared (the text says it now);
+    - fact_key changed alone: a text in the default form follows the new key;
+    - fact_key cleared: the fact becomes a plain statement (its value goes too).
+    """
+    key = requested.fact_key if requested.fact_key is not None else current.fact_key
+    if not key:
+        value = ""
+    elif requested.fact_value is not None:
+        value = requested.fact_value
+    elif requested.text is not None:
+        value = ""
+    else:
+        value = current.fact_value
+    if requested.text is not None:
+        text = requested.text
+    elif requested.fact_value is not None:
+        text = default_text(key, value) if key else value
+    elif requested.fact_key is not None and current.text == default_text(current.fact_key, current.fact_value):
+        text = default_text(key, value) if key and value else current.text
+    else:
+        text = current.text
+    return FactEdit(fact_key=key, fact_value=value, text=text, importance=requested.importance)
+
+
+@dataclass(frozen=True)
+class _NewFact:
+    """A checked CreateFact (or one fact of a batch), ready to embed."""
+
+    user_id: str
+    agent_id: str
+    key: str
+    value: str
+    text: str
+    importance: float
+    valid_from: datetime | None
+    session_id: str
+
+    def draft(self, embedding: object, model_id: str, source: FactSource) -> FactDraft:
+        return FactDraft(
+            user_id=self.user_id,
+            agent_id=self.agent_id,
+            fact_key=self.key,
+            fact_value=self.value,
+            text=self.text,
+            importance=self.importance,
+            source=source,
+            embedding=embedding,  # type: ignore[arg-type]
+            embedding_model=model_id,
+            valid_from=self.valid_from,
+            session_id=self.session_id,
+        )
+
+
+def _checked_new_fact(check: RequestChecker, given: FactInput, prefix: str) -> _NewFact:
+    user_id = check.identifier(f"{prefix}.user_id", given.user_id)
+    agent_id = check.identifier(f"{prefix}.agent_id", given.agent_id, required=False)
+    key = normalize_key(check.text(f"{prefix}.fact_key", given.fact_key, max_length=MAX_KEY_LENGTH))
+    value = check.text(f"{prefix}.fact_value", given.fact_value, max_length=MAX_VALUE_LENGTH)
+    text = check.text(f"{prefix}.text", given.text, max_length=MAX_TEXT_LENGTH)
+    importance = check.importance(f"{prefix}.importance", given.importance)
+    valid_from = check.past_time(f"{prefix}.valid_from", given.valid_from)
+    session_id = check.identifier(f"{prefix}.session_id", given.session_id, required=False)
+    if bool(key) != bool(value):
+        check.fail(
+            f"{prefix}.fact_value" if key else f"{prefix}.fact_key",
+            "fact_key and fact_value go together: set both or neither",
+        )
+    elif not key and not text:
+        check.fail(f"{prefix}.text", "is required unless fact_key and fact_value are set")
+    return _NewFact(
+        user_id=user_id,
+        agent_id=agent_id,
+        key=key,
+        value=value,
+        text=text or default_text(key, value),
+        importance=importance,
+        valid_from=valid_from,
+        session_id=session_id,
+    )
+
+
+def _same_request(earlier: Fact, asked: _NewFact, request_id: str) -> Fact:
     """The fact a request id already created, if this call asks for the same fact."""
-    if (earlier.agent_id, earlier.fact_key, earlier.fact_value, earlier.text) == (agent_id, key, value, text) and abs(
-        earlier.importance - importance
-    ) < 1e-6:
+    if (earlier.agent_id, earlier.fact_key, earlier.fact_value, earlier.text) == (
+        asked.agent_id,
+        asked.key,
+        asked.value,
+        asked.text,
+    ) and abs(earlier.importance - asked.importance) < 1e-6:
         return earlier
     raise AlreadyExists(
         f"request_id {request_id!r} was already used for a different fact ({earlier.id})", reason="REQUEST_ID_REUSED"

@@ -8,17 +8,23 @@ from memory_service.domain import Fact, ScoredFact
 
 
 def fact_line(fact: Fact) -> str:
-    """ "name: Alice" for attribute facts; the sentence itself when the fact has no separate value."""
-    if fact.fact_value and fact.fact_value != fact.text:
-        return f"{fact.fact_key}: {fact.fact_value}"
+    """What the fact says now: its text, which every edit keeps in step with its key and value."""
     return fact.text
 
 
 def render_context(facts: Sequence[ScoredFact]) -> str:
-    """The block, or "" when there is nothing to say (so a prompt can omit it)."""
+    """The block, or "" when there is nothing to say (so a prompt can omit it).
+
+    Each line carries the date the fact became true, so the LLM can resolve two
+    current facts that disagree ("lives in Berlin" since 2024, "moved to Rome"
+    since 2026) in favour of the newer one, and its relevance to the utterance.
+    """
     if not facts:
         return ""
-    lines = [f"- {_single_line(fact_line(s.fact))} (relevance: {s.relevance:.2f})" for s in facts]
+    lines = [
+        f"- {_single_line(fact_line(s.fact))} (since {s.fact.valid_from:%Y-%m-%d}; relevance: {s.relevance:.2f})"
+        for s in facts
+    ]
     return "<user_memories>\n" + "\n".join(lines) + "\n</user_memories>"
 
 

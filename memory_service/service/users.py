@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from memory_service.db import Database
 from memory_service.db import users as users_sql
-from memory_service.domain import Agent, MemoryScope, UserSettings
-from memory_service.validation import RequestChecker
+from memory_service.domain import Agent, MemoryScope, Page, UserSettings
+from memory_service.validation import MAX_DISPLAY_NAME_LENGTH, MAX_RETENTION_DAYS, RequestChecker
 
-SETTINGS_FIELDS = ("extraction_enabled",)
+SETTINGS_FIELDS = ("extraction_enabled", "retention_days", "display_name")
+DEFAULT_AGENT_PAGE = 100
+MAX_AGENT_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class SettingsInput:
+    """The settable user settings, as received; the mask says which count."""
+
+    extraction_enabled: bool = True
+    retention_days: int = 0
+    display_name: str = ""
 
 
 class UserService:
@@ -22,7 +35,7 @@ class UserService:
             settings = await users_sql.get_settings(conn, user_id)
         return settings or UserSettings(user_id, extraction_enabled=True, updated_at=None)
 
-    async def update_settings(self, user_id: str, mask: list[str], *, extraction_enabled: bool) -> UserSettings:
+    async def update_settings(self, user_id: str, mask: list[str], given: SettingsInput) -> UserSettings:
         check = RequestChecker()
         check.identifier("settings.user_id", user_id)
         paths = set(mask)
@@ -30,18 +43,32 @@ class UserService:
             check.fail("update_mask", f"is required: name the settings to change ({', '.join(SETTINGS_FIELDS)})")
         for unknown in sorted(paths - set(SETTINGS_FIELDS)):
             check.fail("update_mask", f"unknown setting {unknown!r}; known: {', '.join(SETTINGS_FIELDS)}")
+        if "retention_days" in paths and not 0 <= given.retention_days <= MAX_RETENTION_DAYS:
+            check.fail(
+                "settings.retention_days", f"must be between 0 and {MAX_RETENTION_DAYS}, got {given.retention_days}"
+            )
+        display_name = (
+            check.text("settings.display_name", given.display_name, max_length=MAX_DISPLAY_NAME_LENGTH)
+            if "display_name" in paths
+            else None
+        )
         check.raise_if_invalid()
         async with self._db.transaction() as conn:
             return await users_sql.update_settings(
-                conn, user_id, extraction_enabled=extraction_enabled if "extraction_enabled" in paths else None
+                conn,
+                user_id,
+                extraction_enabled=given.extraction_enabled if "extraction_enabled" in paths else None,
+                retention_days=given.retention_days if "retention_days" in paths else None,
+                display_name=display_name,
             )
 
-    async def register_agent(self, agent_id: str, scope: MemoryScope | None) -> Agent:
+    async def register_agent(self, agent_id: str, scope: MemoryScope | None, display_name: str = "") -> Agent:
         check = RequestChecker()
         check.identifier("agent.agent_id", agent_id)
+        display_name = check.text("agent.display_name", display_name, max_length=MAX_DISPLAY_NAME_LENGTH)
         check.raise_if_invalid()
         async with self._db.transaction() as conn:
-            return await users_sql.upsert_agent(conn, agent_id, scope or MemoryScope.GLOBAL)
+            return await users_sql.upsert_agent(conn, agent_id, scope or MemoryScope.GLOBAL, display_name)
 
     async def get_agent(self, agent_id: str) -> Agent:
         check = RequestChecker()
@@ -50,3 +77,16 @@ class UserService:
         async with self._db.connection() as conn:
             agent = await users_sql.get_agent(conn, agent_id)
         return agent or Agent(agent_id, MemoryScope.GLOBAL, created_at=None, updated_at=None)
+
+    async def list_agents(self, *, page_size: int, page_token: str) -> Page[Agent]:
+        check = RequestChecker()
+        size = check.bounded_count(
+            "page_size", page_size, default=DEFAULT_AGENT_PAGE, maximum=MAX_AGENT_PAGE, clamp=True
+        )
+        check.identifier("page_token", page_token, required=False)
+        check.raise_if_invalid()
+        async with self._db.connection() as conn:
+            agents = await users_sql.list_agents(conn, after=page_token or None, limit=size + 1)
+        page, more = agents[:size], len(agents) > size
+        # The last agent id is the cursor: agent ids are not secret, and sorting by them is stable.
+        return Page(page, page[-1].agent_id if more else "")

@@ -24,7 +24,7 @@ async def test_get_context_and_queue_extraction(service: Service) -> None:
         background = memory.queue_extraction_soon("bob", "I play chess")
     assert (await background) is not None  # close() waited for it
     service.start_worker()
-    assert (await finished_task(service, task_id)).counts.facts_added == 1
+    assert (await finished_task(service, task_id, "alice")).counts.facts_added == 1
 
 
 async def test_get_context_degrades_to_an_empty_context() -> None:

@@ -39,7 +39,7 @@ async def test_most_relevant_fact_comes_first_and_block_is_rendered(service: Ser
     assert len(found.facts) == 5  # the documented default
     lines = found.context.splitlines()
     assert lines[0] == "<user_memories>" and lines[-1] == "</user_memories>"
-    assert re.fullmatch(r"- favorite food: sushi \(relevance: 0\.\d\d\)", lines[1])
+    assert re.fullmatch(r"- favorite food: sushi \(since \d{4}-\d\d-\d\d; relevance: 0\.\d\d\)", lines[1])
     assert len(lines) == 7
 
     pet = await service.stub.GetContext(pb.GetContextRequest(user_id="alice", query="how is Biscuit doing?", limit=1))

@@ -43,11 +43,27 @@ async def test_create_get_list_update_delete_round_trip(service: Service) -> Non
     assert failure.code == grpc.StatusCode.NOT_FOUND and failure.reason == "FACT_NOT_FOUND"
 
 
-async def test_text_only_fact_derives_key_and_value(service: Service) -> None:
-    created = await service.stub.CreateFact(new_fact("alice", text="My name is Alice."))
-    assert (created.fact_key, created.fact_value, created.text) == ("name", "Alice", "My name is Alice.")
-    sentence = await service.stub.CreateFact(new_fact("alice", text="Loves hiking in the Alps with her dog"))
-    assert sentence.fact_value == sentence.text and sentence.fact_key == "loves hiking in the alps with her dog"
+async def test_text_only_facts_are_plain_statements_that_close_nothing(service: Service) -> None:
+    stub = service.stub
+    statements = [
+        "My son is 5 years old",
+        "My son is allergic to nuts",
+        "My favourite food is sushi",
+        "My favourite food is not spicy",
+        "Ich wohne in München und mag Käsespätzle",
+        "My name is Alice.",
+    ]
+    created = [await stub.CreateFact(new_fact("alice", text=text)) for text in statements]
+    for fact, text in zip(created, statements, strict=True):
+        assert (fact.fact_key, fact.fact_value, fact.text) == ("", "", text)
+        assert fact.supersedes_fact_id == ""
+    current = await stub.ListFacts(pb.ListFactsRequest(user_id="alice"))
+    assert sorted(f.text for f in current.facts) == sorted(statements)  # every true statement stays current
+
+    age = await stub.GetContext(pb.GetContextRequest(user_id="alice", query="how old is my son?", limit=2))
+    assert "My son is 5 years old" in [s.fact.text for s in age.facts]
+    food = await stub.GetContext(pb.GetContextRequest(user_id="alice", query="what food do I like?", limit=3))
+    assert {"My favourite food is sushi", "My favourite food is not spicy"} <= {s.fact.text for s in food.facts}
 
 
 @pytest.mark.parametrize(
@@ -201,19 +217,71 @@ async def test_update_mask_is_required_and_checked(service: Service) -> None:
     assert changed.importance == pytest.approx(0.9) and changed.text == "Loves jazz piano"  # type: ignore[attr-defined]
 
 
-async def test_update_to_a_taken_key_is_already_exists(service: Service) -> None:
+async def test_moving_a_fact_onto_a_taken_key_supersedes_the_holder(service: Service) -> None:
     stub = service.stub
-    await stub.CreateFact(new_fact("alice", fact_key="city", fact_value="Oslo"))
+    oslo = await stub.CreateFact(new_fact("alice", fact_key="city", fact_value="Oslo"))
     other = await stub.CreateFact(new_fact("alice", fact_key="town", fact_value="Bergen"))
-    failure = await rpc_failure(
-        stub.UpdateFact(
-            pb.UpdateFactRequest(
-                fact=fact_pb2.Fact(user_id="alice", id=other.id, fact_key="city"),
-                update_mask=field_mask_pb2.FieldMask(paths=["fact_key"]),
-            )
+    moved = await stub.UpdateFact(
+        pb.UpdateFactRequest(
+            fact=fact_pb2.Fact(user_id="alice", id=other.id, fact_key="city"),
+            update_mask=field_mask_pb2.FieldMask(paths=["fact_key"]),
         )
     )
-    assert failure.code == grpc.StatusCode.ALREADY_EXISTS and failure.reason == "FACT_KEY_TAKEN"
+    assert (moved.fact_key, moved.fact_value, moved.text) == ("city", "Bergen", "city: Bergen")
+    closed = await stub.GetFact(pb.GetFactRequest(user_id="alice", fact_id=oslo.id))
+    assert closed.HasField("valid_to")
+    current = await stub.ListFacts(pb.ListFactsRequest(user_id="alice"))
+    assert [f.text for f in current.facts] == ["city: Bergen"]
+    history = await stub.GetFactHistory(pb.GetFactHistoryRequest(user_id="alice", fact_id=oslo.id))
+    assert [c.type for c in history.changes] == [
+        fact_pb2.FACT_CHANGE_TYPE_SUPERSEDED,
+        fact_pb2.FACT_CHANGE_TYPE_CREATED,
+    ]
+
+
+async def test_every_edit_keeps_key_value_and_text_saying_the_same(service: Service) -> None:
+    stub = service.stub
+    fact = await stub.CreateFact(new_fact("alice", fact_key="location", fact_value="Berlin"))
+
+    async def edit(paths: list[str], **fields: str) -> fact_pb2.Fact:
+        current = await stub.GetFact(pb.GetFactRequest(user_id="alice", fact_id=fact.id))
+        assert current.id == fact.id
+        return await stub.UpdateFact(  # type: ignore[no-any-return]
+            pb.UpdateFactRequest(
+                fact=fact_pb2.Fact(user_id="alice", id=fact.id, **fields),
+                update_mask=field_mask_pb2.FieldMask(paths=paths),
+            )
+        )
+
+    async def context_lines() -> list[str]:
+        found = await stub.GetContext(pb.GetContextRequest(user_id="alice", query="where do I live?"))
+        return [line.split(" (since ")[0] for line in found.context.splitlines()[1:-1]]
+
+    rome = await edit(["text"], text="I live in Rome")
+    assert (rome.fact_key, rome.fact_value, rome.text) == ("location", "", "I live in Rome")
+    assert await context_lines() == ["- I live in Rome"]  # never "location: Berlin" again
+
+    madrid = await edit(["fact_value"], fact_value="Madrid")
+    assert (madrid.fact_value, madrid.text) == ("Madrid", "location: Madrid")
+    assert await context_lines() == ["- location: Madrid"]
+
+    renamed = await edit(["fact_key"], fact_key="home city")
+    assert (renamed.fact_key, renamed.fact_value, renamed.text) == ("home city", "Madrid", "home city: Madrid")
+    assert await context_lines() == ["- home city: Madrid"]
+
+    both = await edit(["fact_value", "text"], fact_value="Porto", text="Moved to Porto in May")
+    assert (both.fact_value, both.text) == ("Porto", "Moved to Porto in May")
+    assert await context_lines() == ["- Moved to Porto in May"]
+
+    plain = await edit(["fact_key"], fact_key="")
+    assert (plain.fact_key, plain.fact_value, plain.text) == ("", "", "Moved to Porto in May")
+    # A plain statement no longer holds the key: a new keyed fact closes nothing.
+    await stub.CreateFact(new_fact("alice", fact_key="home city", fact_value="Lisbon"))
+    assert not (await stub.GetFact(pb.GetFactRequest(user_id="alice", fact_id=fact.id))).HasField("valid_to")
+
+    history = await stub.GetFactHistory(pb.GetFactHistoryRequest(user_id="alice", fact_id=fact.id))
+    edits = [(c.old_text, c.new_text) for c in history.changes if c.type == fact_pb2.FACT_CHANGE_TYPE_EDITED]
+    assert edits[-1] == ("location: Berlin", "I live in Rome")
 
 
 async def test_pagination_walks_every_fact_once(service: Service) -> None:

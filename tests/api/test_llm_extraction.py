@@ -35,7 +35,7 @@ async def extract(
     task = await service.stub.QueueExtraction(
         pb.QueueExtractionRequest(user_id=user, agent_id=agent, user_message=message, ai_response="Noted!")
     )
-    return await finished_task(service, task.id)
+    return await finished_task(service, task.id, task.user_id)
 
 
 async def current_texts(service: Service, user: str = "alice") -> set[str]:
@@ -56,7 +56,7 @@ async def test_facts_come_from_the_llm_through_mem0s_prompt(llm_service: Service
     assert "user: Hi, I'm Alice and I work as a nurse" in call.prompt and "assistant: Noted!" in call.prompt
     assert call.headers["authorization"] == "Bearer sk-test-secret-key"
     found = await llm_service.stub.GetContext(pb.GetContextRequest(user_id="alice", query="what's my job?", limit=1))
-    assert found.context.startswith("<user_memories>\n- occupation: nurse (relevance: ")
+    assert found.context.startswith("<user_memories>\n- Works as a nurse (since ")
 
 
 async def test_code_fenced_answers_are_understood(llm_service: Service, fake_llm: FakeLlm) -> None:
@@ -110,17 +110,28 @@ async def test_llm_delete_closes_a_contradicted_fact(llm_service: Service, fake_
     assert (await llm_service.stub.GetFact(pb.GetFactRequest(user_id="alice", fact_id=vegan.id))).HasField("valid_to")
 
 
-async def test_same_key_supersedes_even_when_the_llm_says_add(llm_service: Service, fake_llm: FakeLlm) -> None:
-    await llm_service.stub.CreateFact(new_fact("alice", fact_key="location", fact_value="Berlin"))
-    fake_llm.script.on_facts = lambda call: facts_reply("Lives in Lisbon")
-    fake_llm.script.on_reconcile = lambda call: memory_reply({"id": "1", "text": "Lives in Lisbon", "event": "ADD"})
+async def test_only_the_llms_decision_closes_a_fact(llm_service: Service, fake_llm: FakeLlm) -> None:
+    """An ADD next to a related fact closes nothing, however alike they look: supersession is a decision."""
+    berlin = await llm_service.stub.CreateFact(new_fact("alice", fact_key="location", fact_value="Berlin"))
+    son = await llm_service.stub.CreateFact(new_fact("alice", text="Son is 5 years old"))
+    fake_llm.script.on_facts = lambda call: facts_reply("Lives in Lisbon", "Son is allergic to nuts")
+    fake_llm.script.on_reconcile = lambda call: memory_reply(
+        {"id": "7", "text": "Lives in Lisbon", "event": "ADD"},
+        {"id": "8", "text": "Son is allergic to nuts", "event": "ADD"},
+    )
     llm_service.start_worker()
-    done = await extract(llm_service, "We just moved to Lisbon!")
-    assert done.counts.facts_updated == 1
-    found = await llm_service.stub.GetContext(pb.GetContextRequest(user_id="alice", query="where do I live"))
-    assert found.facts[0].fact.fact_value == "Lisbon"
-    everything = await llm_service.stub.ListFacts(pb.ListFactsRequest(user_id="alice", include_invalid=True))
-    assert sorted(f.fact_value for f in everything.facts) == ["Berlin", "Lisbon"]
+    done = await extract(llm_service, "We moved to Lisbon, and my son turns out to be allergic to nuts")
+    assert (done.counts.facts_added, done.counts.facts_updated, done.counts.facts_superseded) == (2, 0, 0)
+    assert await current_texts(llm_service) == {
+        "location: Berlin",
+        "Son is 5 years old",
+        "Lives in Lisbon",
+        "Son is allergic to nuts",
+    }
+    for fact in (berlin, son):
+        assert not (await llm_service.stub.GetFact(pb.GetFactRequest(user_id="alice", fact_id=fact.id))).HasField(
+            "valid_to"
+        )
 
 
 async def test_paraphrases_are_suppressed_by_similarity(llm_service: Service, fake_llm: FakeLlm) -> None:

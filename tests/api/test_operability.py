@@ -59,13 +59,16 @@ async def test_grpcurl_lists_services_and_calls_create_fact_and_get_context(serv
             "voxbridge.memory.v1.MemoryService/GetContext",
         )
     )
-    assert context["context"].startswith("<user_memories>\n- name: Alice (relevance: ")
+    assert context["context"].startswith("<user_memories>\n- name: Alice (since ")
 
 
-async def test_privacy_rpcs_answer_unimplemented_until_their_issue_lands(service: Service) -> None:
+async def test_rpcs_not_built_yet_answer_unimplemented(service: Service) -> None:
     for call in (
-        service.stub.ExportUser(pb.ExportUserRequest(user_id="alice")),
         service.stub.ForgetUser(pb.ForgetUserRequest(user_id="alice")),
+        service.stub.BatchCreateFacts(pb.BatchCreateFactsRequest(user_id="alice")),
     ):
         failure = await rpc_failure(call)
         assert failure.code == grpc.StatusCode.UNIMPLEMENTED and failure.reason == "NOT_IMPLEMENTED"
+    stream = service.stub.ExportUser(pb.ExportUserRequest(user_id="alice"))
+    failure = await rpc_failure(stream.read())
+    assert failure.code == grpc.StatusCode.UNIMPLEMENTED

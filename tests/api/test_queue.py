@@ -23,7 +23,7 @@ async def test_queue_returns_a_pending_task_at_once_with_a_queued_event(service:
     task = await service.stub.QueueExtraction(turn())
     assert task.status == QUEUED and task.attempts == 0 and task.max_attempts == 3
     assert task.user_message == "My sister is called Emma" and task.HasField("created_at")
-    assert await service.stub.GetExtraction(pb.GetExtractionRequest(task_id=task.id)) == task
+    assert await service.stub.GetExtraction(pb.GetExtractionRequest(task_id=task.id, user_id=task.user_id)) == task
 
     events = service.stub.WatchExtractions(pb.WatchExtractionsRequest(user_id="alice"))
     first = await events.read()
@@ -68,6 +68,7 @@ async def test_bad_turns_are_invalid_argument(service: Service) -> None:
         (turn(message="x" * 16_001), "user_message"),
         (turn(message="nul \x00"), "user_message"),
         (turn(request_id="r" * 200), "request_id"),
+        (turn(session_id="s" * 300), "session_id"),
     ):
         failure = await rpc_failure(service.stub.QueueExtraction(request))
         assert failure.code == grpc.StatusCode.INVALID_ARGUMENT and failure.field_violations[0][0] == field
@@ -75,8 +76,12 @@ async def test_bad_turns_are_invalid_argument(service: Service) -> None:
         ("nope", grpc.StatusCode.INVALID_ARGUMENT),
         ("6f1c2a8e-2b7d-4d8e-9a51-3c1d0e5f7a90", grpc.StatusCode.NOT_FOUND),
     ):
-        failure = await rpc_failure(service.stub.GetExtraction(pb.GetExtractionRequest(task_id=bad_id)))
+        failure = await rpc_failure(service.stub.GetExtraction(pb.GetExtractionRequest(task_id=bad_id, user_id="u")))
         assert failure.code == code
+    # A task is always addressed with its user: another user's id finds nothing.
+    task = await service.stub.QueueExtraction(turn(user="alice"))
+    failure = await rpc_failure(service.stub.GetExtraction(pb.GetExtractionRequest(task_id=task.id, user_id="bob")))
+    assert failure.code == grpc.StatusCode.NOT_FOUND and failure.reason == "TASK_NOT_FOUND"
 
 
 async def test_settings_and_agents_validation(service: Service) -> None:

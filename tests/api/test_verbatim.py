@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from google.protobuf import timestamp_pb2
 from voxbridge.memory.v1 import extraction_pb2
 from voxbridge.memory.v1 import memory_service_pb2 as pb
 
@@ -15,7 +18,7 @@ async def queue_and_finish(service: Service, message: str, user: str = "alice") 
     task = await service.stub.QueueExtraction(
         pb.QueueExtractionRequest(user_id=user, user_message=message, ai_response="Got it, I'll remember that.")
     )
-    return await finished_task(service, task.id)
+    return await finished_task(service, task.id, task.user_id)
 
 
 async def test_user_message_becomes_a_searchable_fact(service: Service) -> None:
@@ -41,25 +44,49 @@ async def test_near_duplicates_are_suppressed_and_fillers_skipped(service: Servi
     assert len(listed.facts) == 1
 
 
-async def test_a_new_value_of_an_attribute_supersedes_the_old(service: Service) -> None:
+async def test_verbatim_mode_closes_nothing_every_true_statement_stays(service: Service) -> None:
     service.start_worker()
-    await queue_and_finish(service, "My name is Sam")
-    renamed = await queue_and_finish(service, "My name is Samantha")
-    assert renamed.counts.facts_updated == 1
-    found = await service.stub.GetContext(pb.GetContextRequest(user_id="alice", query="what is my name?"))
-    assert [s.fact.fact_value for s in found.facts] == ["Samantha"]
-    history = await service.stub.ListFacts(pb.ListFactsRequest(user_id="alice", include_invalid=True))
-    assert [f.fact_value for f in history.facts] == ["Samantha", "Sam"]
+    said = [
+        "My son is 5 years old",
+        "My son is allergic to nuts",
+        "My favourite food is sushi",
+        "My favourite food is not spicy",
+        "My name is Sam",
+        "My name is Samantha",  # verbatim mode cannot know this replaces Sam: only an LLM or a caller decides
+    ]
+    for message in said:
+        done = await queue_and_finish(service, message)
+        assert (done.counts.facts_added, done.counts.facts_updated, done.counts.facts_superseded) == (1, 0, 0)
+    current = await service.stub.ListFacts(pb.ListFactsRequest(user_id="alice"))
+    assert sorted(f.text for f in current.facts) == sorted(said)
+    assert all(f.fact_key == "" for f in current.facts)
+    age = await service.stub.GetContext(pb.GetContextRequest(user_id="alice", query="how old is my son?", limit=2))
+    assert "My son is 5 years old" in [s.fact.text for s in age.facts]
 
 
-async def test_turns_of_one_user_apply_in_order(service: Service) -> None:
+async def test_turns_of_one_user_apply_in_the_order_they_were_said(service: Service) -> None:
+    """Turns queued out of order (a client retrying, history imported late) apply by occurred_at."""
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    said = [("I adopted a cat", 0), ("I adopted a dog", 1), ("I adopted a parrot", 2), ("I adopted a turtle", 3)]
+    arrival = [said[2], said[0], said[3], said[1]]
+    tasks = []
+    for message, minute in arrival:
+        occurred = timestamp_pb2.Timestamp()
+        occurred.FromDatetime(start + timedelta(minutes=minute))
+        tasks.append(
+            await service.stub.QueueExtraction(
+                pb.QueueExtractionRequest(
+                    user_id="alice", user_message=message, occurred_at=occurred, session_id="call-7"
+                )
+            )
+        )
     for name in ("worker-a", "worker-b"):
         service.start_worker(name=name)
-    tasks = [
-        await service.stub.QueueExtraction(pb.QueueExtractionRequest(user_id="alice", user_message=f"I live in {city}"))
-        for city in ("Berlin", "Madrid", "Oslo", "Lima", "Cairo")
-    ]
     for task in tasks:
-        await finished_task(service, task.id)
-    found = await service.stub.GetContext(pb.GetContextRequest(user_id="alice", query="where do I live?"))
-    assert [s.fact.fact_value for s in found.facts] == ["Cairo"]
+        await finished_task(service, task.id, task.user_id)
+    listed = await service.stub.ListFacts(pb.ListFactsRequest(user_id="alice"))
+    applied = sorted(listed.facts, key=lambda f: f.created_at.ToDatetime())
+    assert [f.text for f in applied] == [message for message, _ in said]  # applied in the order said
+    for fact, (_, minute) in zip(applied, said, strict=True):  # and valid from when they were said
+        assert fact.valid_from.ToDatetime(tzinfo=UTC) == start + timedelta(minutes=minute)
+        assert fact.session_id == "call-7"

@@ -51,8 +51,8 @@ async def test_replay_from_any_cursor_equals_the_committed_sequence(service: Ser
     ids = await asyncio.gather(
         *(queue(service, f"user-{i % 7}", f"I collect stamps from place {i}") for i in range(40))
     )
-    for task_id in ids:
-        await finished_task(service, task_id)
+    for i, task_id in enumerate(ids):
+        await finished_task(service, task_id, f"user-{i % 7}")
     with psycopg.connect(database_url) as conn:
         committed = [row[0] for row in conn.execute("SELECT id FROM memory_events ORDER BY id")]
     assert committed == list(range(1, len(committed) + 1))  # dense: no id skipped, even under concurrency

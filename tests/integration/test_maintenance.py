@@ -35,13 +35,14 @@ async def test_a_task_whose_last_attempt_died_is_failed_with_an_event(service: S
     task = await service.stub.QueueExtraction(pb.QueueExtractionRequest(user_id="alice", user_message="I like tea"))
     with psycopg.connect(database_url, autocommit=True) as conn:  # its worker died holding the last attempt
         conn.execute(
-            "UPDATE extraction_tasks SET status = 'processing', attempts = max_attempts, "
+            "UPDATE extraction_tasks SET status = 'processing', attempts = max_attempts, charged_attempts = max_attempts, "
             "lease_token = gen_random_uuid(), due_at = now() - interval '1 second' WHERE id = %s",
             (task.id,),
         )
     assert await maintenance_of(service).fail_expired_last_attempts() == 1
-    failed = await service.stub.GetExtraction(pb.GetExtractionRequest(task_id=task.id))
+    failed = await service.stub.GetExtraction(pb.GetExtractionRequest(task_id=task.id, user_id=task.user_id))
     assert failed.status == extraction_pb2.EXTRACTION_STATUS_FAILED and "lease expired" in failed.error
+    assert failed.error_reason == "LEASE_EXPIRED"
     with psycopg.connect(database_url) as conn:
         types = [r[0] for r in conn.execute("SELECT type FROM memory_events ORDER BY id")]
     assert types == ["queued", "failed"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import psycopg
+from alembic.script import ScriptDirectory
 
-from memory_service.db.migrate import upgrade_to_head
+from memory_service.db.migrate import alembic_config, upgrade_to_head
 
 EXPECTED_TABLES = {
     "users",
@@ -15,6 +16,7 @@ EXPECTED_TABLES = {
     "memory_events",
     "memory_event_log",
     "system_settings",
+    "extraction_task_counts",
     "alembic_version",
 }
 EXPECTED_INDEXES = {
@@ -25,6 +27,10 @@ EXPECTED_INDEXES = {
     "extraction_tasks_due",
     "extraction_tasks_request_id",
     "memory_events_user",
+    "extraction_tasks_user_open",
+    "extraction_tasks_by_status",
+    "extraction_tasks_oldest_pending",
+    "facts_user_session",
 }
 
 
@@ -40,5 +46,31 @@ def test_migrate_is_idempotent_and_builds_the_schema(database_url: str) -> None:
     assert tables == EXPECTED_TABLES
     assert indexes >= EXPECTED_INDEXES
     assert extension is not None
-    assert version == [("0001",)]
+    assert version == [(ScriptDirectory.from_config(alembic_config(database_url)).get_current_head(),)]
     assert log == [(0, 0)]
+
+
+def test_queue_counts_follow_every_status_change(database_url: str) -> None:
+    """The sharded counters GetQueueStats reads always equal a real count, whatever the statement."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO users (user_id) VALUES ('u')")
+        conn.execute(
+            "INSERT INTO extraction_tasks (user_id, user_message, max_attempts) SELECT 'u', 'x', 3 FROM generate_series(1, 7)"
+        )
+        conn.execute(
+            "UPDATE extraction_tasks SET status = 'processing' WHERE ctid IN (SELECT ctid FROM extraction_tasks LIMIT 3)"
+        )
+        conn.execute(
+            "UPDATE extraction_tasks SET status = 'completed' WHERE ctid IN (SELECT ctid FROM extraction_tasks WHERE status = 'processing' LIMIT 2)"
+        )
+        conn.execute("UPDATE extraction_tasks SET due_at = now()")  # no status change: no count change
+        conn.execute(
+            "DELETE FROM extraction_tasks WHERE ctid IN (SELECT ctid FROM extraction_tasks WHERE status = 'pending' LIMIT 1)"
+        )
+        counted = dict(
+            conn.execute(
+                "SELECT status, sum(tasks)::int FROM extraction_task_counts GROUP BY status HAVING sum(tasks) <> 0"
+            )
+        )
+        real = dict(conn.execute("SELECT status, count(*)::int FROM extraction_tasks GROUP BY status"))
+    assert counted == real == {"pending": 3, "processing": 1, "completed": 2}

@@ -20,7 +20,8 @@ socket.create_connection = lambda address, *a, **k: recording_connect(None, addr
 
 from memory_service.extraction.mem0_logic import load_mem0_logic
 logic = load_mem0_logic(__import__("pathlib").Path(sys.argv[1]))
-system, user = logic.fact_extraction_prompt("My name is Alice", "Hi Alice!")
+import datetime
+system, user = logic.fact_extraction_prompt("My name is Alice", "Hi Alice!", datetime.date.today())
 parsed = logic.parse_answer('```json\n{"facts": ["Name is Alice"]}\n```')
 import mem0.memory.telemetry as telemetry
 print(json.dumps({"attempts": attempts, "telemetry": telemetry.MEM0_TELEMETRY, "facts": logic.facts_of(parsed)}))

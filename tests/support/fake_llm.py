@@ -12,7 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -28,6 +28,7 @@ class Reply:
     status: int = 200  # non-200: an error body is returned
     delay: float = 0.0  # seconds to wait before answering
     raw_body: bytes | None = None  # sent as is (malformed responses)
+    headers: dict[str, str] = field(default_factory=dict)  # extra response headers (Retry-After)
 
 
 @dataclass
@@ -70,11 +71,13 @@ class Script:
 
 
 class FakeLlm:
-    def __init__(self) -> None:
+    """port=0 picks a free port; a fixed port lets a test stop the server and start it again (an LLM restart)."""
+
+    def __init__(self, port: int = 0) -> None:
         self.script = Script()
         self.calls: list[Call] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -132,18 +135,21 @@ class FakeLlm:
                 if reply.raw_body is not None:
                     self._send_bytes(200, reply.raw_body)
                 elif reply.status != 200:
-                    self._send(reply.status, {"error": {"message": "scripted failure", "type": "server_error"}})
+                    error = {"error": {"message": "scripted failure", "type": "server_error"}}
+                    self._send(reply.status, error, reply.headers)
                 else:
-                    self._send(200, _completion(body.get("model", "fake"), reply.content or ""))
+                    self._send(200, _completion(body.get("model", "fake"), reply.content or ""), reply.headers)
 
-            def _send(self, status: int, payload: dict[str, Any]) -> None:
-                self._send_bytes(status, json.dumps(payload).encode())
+            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+                self._send_bytes(status, json.dumps(payload).encode(), headers)
 
-            def _send_bytes(self, status: int, data: bytes) -> None:
+            def _send_bytes(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):

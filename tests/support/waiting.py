@@ -13,7 +13,11 @@ from voxbridge.memory.v1 import memory_service_pb2 as pb
 from tests.support.harness import Service
 
 T = TypeVar("T")
-FINISHED = (extraction_pb2.EXTRACTION_STATUS_COMPLETED, extraction_pb2.EXTRACTION_STATUS_FAILED)
+FINISHED = (
+    extraction_pb2.EXTRACTION_STATUS_COMPLETED,
+    extraction_pb2.EXTRACTION_STATUS_FAILED,
+    extraction_pb2.EXTRACTION_STATUS_SKIPPED,
+)
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], *, within: float = 30.0, every: float = 0.05) -> T:
@@ -27,9 +31,11 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], *, within: float 
         await asyncio.sleep(every)
 
 
-async def finished_task(service: Service, task_id: str, *, within: float = 30.0) -> extraction_pb2.ExtractionTask:
+async def finished_task(
+    service: Service, task_id: str, user_id: str, *, within: float = 30.0
+) -> extraction_pb2.ExtractionTask:
     async def probe() -> extraction_pb2.ExtractionTask | None:
-        task = await service.stub.GetExtraction(pb.GetExtractionRequest(task_id=task_id))
+        task = await service.stub.GetExtraction(pb.GetExtractionRequest(task_id=task_id, user_id=user_id))
         return task if task.status in FINISHED else None
 
     return await eventually(probe, within=within)

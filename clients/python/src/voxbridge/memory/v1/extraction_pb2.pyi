@@ -17,6 +17,7 @@ class ExtractionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EXTRACTION_STATUS_PROCESSING: _ClassVar[ExtractionStatus]
     EXTRACTION_STATUS_COMPLETED: _ClassVar[ExtractionStatus]
     EXTRACTION_STATUS_FAILED: _ClassVar[ExtractionStatus]
+    EXTRACTION_STATUS_SKIPPED: _ClassVar[ExtractionStatus]
 
 class ExtractionMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -33,6 +34,10 @@ class ExtractionEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EXTRACTION_EVENT_TYPE_RETRYING: _ClassVar[ExtractionEventType]
     EXTRACTION_EVENT_TYPE_FAILED: _ClassVar[ExtractionEventType]
     EXTRACTION_EVENT_TYPE_HEARTBEAT: _ClassVar[ExtractionEventType]
+    EXTRACTION_EVENT_TYPE_RELEASED: _ClassVar[ExtractionEventType]
+    EXTRACTION_EVENT_TYPE_REQUEUED: _ClassVar[ExtractionEventType]
+    EXTRACTION_EVENT_TYPE_SKIPPED: _ClassVar[ExtractionEventType]
+    EXTRACTION_EVENT_TYPE_REEMBEDDING: _ClassVar[ExtractionEventType]
 
 class PlannedAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -46,6 +51,7 @@ EXTRACTION_STATUS_PENDING: ExtractionStatus
 EXTRACTION_STATUS_PROCESSING: ExtractionStatus
 EXTRACTION_STATUS_COMPLETED: ExtractionStatus
 EXTRACTION_STATUS_FAILED: ExtractionStatus
+EXTRACTION_STATUS_SKIPPED: ExtractionStatus
 EXTRACTION_MODE_UNSPECIFIED: ExtractionMode
 EXTRACTION_MODE_LLM: ExtractionMode
 EXTRACTION_MODE_VERBATIM: ExtractionMode
@@ -56,6 +62,10 @@ EXTRACTION_EVENT_TYPE_COMPLETED: ExtractionEventType
 EXTRACTION_EVENT_TYPE_RETRYING: ExtractionEventType
 EXTRACTION_EVENT_TYPE_FAILED: ExtractionEventType
 EXTRACTION_EVENT_TYPE_HEARTBEAT: ExtractionEventType
+EXTRACTION_EVENT_TYPE_RELEASED: ExtractionEventType
+EXTRACTION_EVENT_TYPE_REQUEUED: ExtractionEventType
+EXTRACTION_EVENT_TYPE_SKIPPED: ExtractionEventType
+EXTRACTION_EVENT_TYPE_REEMBEDDING: ExtractionEventType
 PLANNED_ACTION_UNSPECIFIED: PlannedAction
 PLANNED_ACTION_ADD: PlannedAction
 PLANNED_ACTION_UPDATE: PlannedAction
@@ -75,7 +85,7 @@ class ExtractionCounts(_message.Message):
     def __init__(self, facts_added: _Optional[int] = ..., facts_updated: _Optional[int] = ..., facts_superseded: _Optional[int] = ..., duplicates_skipped: _Optional[int] = ...) -> None: ...
 
 class ExtractionTask(_message.Message):
-    __slots__ = ("id", "user_id", "agent_id", "status", "attempts", "max_attempts", "error", "counts", "skipped_reason", "request_id", "user_message", "ai_response", "created_at", "started_at", "finished_at", "due_at")
+    __slots__ = ("id", "user_id", "agent_id", "status", "attempts", "max_attempts", "error", "counts", "skipped_reason", "request_id", "user_message", "ai_response", "created_at", "started_at", "finished_at", "due_at", "occurred_at", "session_id", "error_reason", "give_up_at")
     ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -92,6 +102,10 @@ class ExtractionTask(_message.Message):
     STARTED_AT_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
     DUE_AT_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_REASON_FIELD_NUMBER: _ClassVar[int]
+    GIVE_UP_AT_FIELD_NUMBER: _ClassVar[int]
     id: str
     user_id: str
     agent_id: str
@@ -108,10 +122,14 @@ class ExtractionTask(_message.Message):
     started_at: _timestamp_pb2.Timestamp
     finished_at: _timestamp_pb2.Timestamp
     due_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., user_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., status: _Optional[_Union[ExtractionStatus, str]] = ..., attempts: _Optional[int] = ..., max_attempts: _Optional[int] = ..., error: _Optional[str] = ..., counts: _Optional[_Union[ExtractionCounts, _Mapping]] = ..., skipped_reason: _Optional[str] = ..., request_id: _Optional[str] = ..., user_message: _Optional[str] = ..., ai_response: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    occurred_at: _timestamp_pb2.Timestamp
+    session_id: str
+    error_reason: str
+    give_up_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., user_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., status: _Optional[_Union[ExtractionStatus, str]] = ..., attempts: _Optional[int] = ..., max_attempts: _Optional[int] = ..., error: _Optional[str] = ..., counts: _Optional[_Union[ExtractionCounts, _Mapping]] = ..., skipped_reason: _Optional[str] = ..., request_id: _Optional[str] = ..., user_message: _Optional[str] = ..., ai_response: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., session_id: _Optional[str] = ..., error_reason: _Optional[str] = ..., give_up_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ExtractionEvent(_message.Message):
-    __slots__ = ("event_id", "task_id", "user_id", "type", "attempt", "counts", "error", "skipped_reason", "retry_at", "created_at", "agent_id")
+    __slots__ = ("event_id", "task_id", "user_id", "type", "attempt", "counts", "error", "skipped_reason", "retry_at", "created_at", "agent_id", "error_reason", "reembedding")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     TASK_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -123,6 +141,8 @@ class ExtractionEvent(_message.Message):
     RETRY_AT_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_REASON_FIELD_NUMBER: _ClassVar[int]
+    REEMBEDDING_FIELD_NUMBER: _ClassVar[int]
     event_id: int
     task_id: str
     user_id: str
@@ -134,7 +154,23 @@ class ExtractionEvent(_message.Message):
     retry_at: _timestamp_pb2.Timestamp
     created_at: _timestamp_pb2.Timestamp
     agent_id: str
-    def __init__(self, event_id: _Optional[int] = ..., task_id: _Optional[str] = ..., user_id: _Optional[str] = ..., type: _Optional[_Union[ExtractionEventType, str]] = ..., attempt: _Optional[int] = ..., counts: _Optional[_Union[ExtractionCounts, _Mapping]] = ..., error: _Optional[str] = ..., skipped_reason: _Optional[str] = ..., retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agent_id: _Optional[str] = ...) -> None: ...
+    error_reason: str
+    reembedding: ReembeddingProgress
+    def __init__(self, event_id: _Optional[int] = ..., task_id: _Optional[str] = ..., user_id: _Optional[str] = ..., type: _Optional[_Union[ExtractionEventType, str]] = ..., attempt: _Optional[int] = ..., counts: _Optional[_Union[ExtractionCounts, _Mapping]] = ..., error: _Optional[str] = ..., skipped_reason: _Optional[str] = ..., retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agent_id: _Optional[str] = ..., error_reason: _Optional[str] = ..., reembedding: _Optional[_Union[ReembeddingProgress, _Mapping]] = ...) -> None: ...
+
+class ReembeddingProgress(_message.Message):
+    __slots__ = ("active_model", "target_model", "facts_done", "facts_total", "completed")
+    ACTIVE_MODEL_FIELD_NUMBER: _ClassVar[int]
+    TARGET_MODEL_FIELD_NUMBER: _ClassVar[int]
+    FACTS_DONE_FIELD_NUMBER: _ClassVar[int]
+    FACTS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    active_model: str
+    target_model: str
+    facts_done: int
+    facts_total: int
+    completed: bool
+    def __init__(self, active_model: _Optional[str] = ..., target_model: _Optional[str] = ..., facts_done: _Optional[int] = ..., facts_total: _Optional[int] = ..., completed: _Optional[bool] = ...) -> None: ...
 
 class PlannedFactChange(_message.Message):
     __slots__ = ("action", "fact", "existing_fact")

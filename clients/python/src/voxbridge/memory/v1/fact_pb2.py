@@ -25,21 +25,21 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1evoxbridge/memory/v1/fact.proto\x12\x13voxbridge.memory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcd\x03\n\x04\x46\x61\x63t\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\t\x12\x10\n\x08\x66\x61\x63t_key\x18\x04 \x01(\t\x12\x12\n\nfact_value\x18\x05 \x01(\t\x12\x0c\n\x04text\x18\x06 \x01(\t\x12\x17\n\nimportance\x18\x07 \x01(\x02H\x00\x88\x01\x01\x12/\n\x06source\x18\x08 \x01(\x0e\x32\x1f.voxbridge.memory.v1.FactSource\x12\x17\n\x0f\x65mbedding_model\x18\t \x01(\t\x12\x16\n\x0esource_task_id\x18\n \x01(\t\x12\x1a\n\x12supersedes_fact_id\x18\x0b \x01(\t\x12.\n\nvalid_from\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08valid_to\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampB\r\n\x0b_importance\"H\n\nScoredFact\x12\'\n\x04\x66\x61\x63t\x18\x01 \x01(\x0b\x32\x19.voxbridge.memory.v1.Fact\x12\x11\n\trelevance\x18\x02 \x01(\x02\"\xc9\x01\n\nFactChange\x12\x0f\n\x07\x66\x61\x63t_id\x18\x01 \x01(\t\x12\x31\n\x04type\x18\x02 \x01(\x0e\x32#.voxbridge.memory.v1.FactChangeType\x12\x10\n\x08old_text\x18\x03 \x01(\t\x12\x10\n\x08new_text\x18\x04 \x01(\t\x12\x0f\n\x07task_id\x18\x05 \x01(\t\x12\x12\n\nrequest_id\x18\x06 \x01(\t\x12.\n\nchanged_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\\\n\nFactSource\x12\x1b\n\x17\x46\x41\x43T_SOURCE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46\x41\x43T_SOURCE_MANUAL\x10\x01\x12\x19\n\x15\x46\x41\x43T_SOURCE_EXTRACTED\x10\x02*\xb0\x01\n\x0e\x46\x61\x63tChangeType\x12 \n\x1c\x46\x41\x43T_CHANGE_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x46\x41\x43T_CHANGE_TYPE_CREATED\x10\x01\x12\x1b\n\x17\x46\x41\x43T_CHANGE_TYPE_EDITED\x10\x02\x12\x1f\n\x1b\x46\x41\x43T_CHANGE_TYPE_SUPERSEDED\x10\x03\x12 \n\x1c\x46\x41\x43T_CHANGE_TYPE_INVALIDATED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1evoxbridge/memory/v1/fact.proto\x12\x13voxbridge.memory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe1\x03\n\x04\x46\x61\x63t\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x03 \x01(\t\x12\x10\n\x08\x66\x61\x63t_key\x18\x04 \x01(\t\x12\x12\n\nfact_value\x18\x05 \x01(\t\x12\x0c\n\x04text\x18\x06 \x01(\t\x12\x17\n\nimportance\x18\x07 \x01(\x02H\x00\x88\x01\x01\x12/\n\x06source\x18\x08 \x01(\x0e\x32\x1f.voxbridge.memory.v1.FactSource\x12\x17\n\x0f\x65mbedding_model\x18\t \x01(\t\x12\x16\n\x0esource_task_id\x18\n \x01(\t\x12\x1a\n\x12supersedes_fact_id\x18\x0b \x01(\t\x12.\n\nvalid_from\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08valid_to\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nsession_id\x18\x10 \x01(\tB\r\n\x0b_importance\"H\n\nScoredFact\x12\'\n\x04\x66\x61\x63t\x18\x01 \x01(\x0b\x32\x19.voxbridge.memory.v1.Fact\x12\x11\n\trelevance\x18\x02 \x01(\x02\"\xda\x01\n\nFactChange\x12\x0f\n\x07\x66\x61\x63t_id\x18\x01 \x01(\t\x12\x31\n\x04type\x18\x02 \x01(\x0e\x32#.voxbridge.memory.v1.FactChangeType\x12\x10\n\x08old_text\x18\x03 \x01(\t\x12\x10\n\x08new_text\x18\x04 \x01(\t\x12\x0f\n\x07task_id\x18\x05 \x01(\t\x12\x12\n\nrequest_id\x18\x06 \x01(\t\x12.\n\nchanged_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07user_id\x18\x08 \x01(\t*v\n\nFactSource\x12\x1b\n\x17\x46\x41\x43T_SOURCE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46\x41\x43T_SOURCE_MANUAL\x10\x01\x12\x19\n\x15\x46\x41\x43T_SOURCE_EXTRACTED\x10\x02\x12\x18\n\x14\x46\x41\x43T_SOURCE_IMPORTED\x10\x03*\xec\x01\n\x0e\x46\x61\x63tChangeType\x12 \n\x1c\x46\x41\x43T_CHANGE_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x46\x41\x43T_CHANGE_TYPE_CREATED\x10\x01\x12\x1b\n\x17\x46\x41\x43T_CHANGE_TYPE_EDITED\x10\x02\x12\x1f\n\x1b\x46\x41\x43T_CHANGE_TYPE_SUPERSEDED\x10\x03\x12 \n\x1c\x46\x41\x43T_CHANGE_TYPE_INVALIDATED\x10\x04\x12\x1c\n\x18\x46\x41\x43T_CHANGE_TYPE_DELETED\x10\x05\x12\x1c\n\x18\x46\x41\x43T_CHANGE_TYPE_EXPIRED\x10\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'voxbridge.memory.v1.fact_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FACTSOURCE']._serialized_start=830
-  _globals['_FACTSOURCE']._serialized_end=922
-  _globals['_FACTCHANGETYPE']._serialized_start=925
-  _globals['_FACTCHANGETYPE']._serialized_end=1101
+  _globals['_FACTSOURCE']._serialized_start=867
+  _globals['_FACTSOURCE']._serialized_end=985
+  _globals['_FACTCHANGETYPE']._serialized_start=988
+  _globals['_FACTCHANGETYPE']._serialized_end=1224
   _globals['_FACT']._serialized_start=89
-  _globals['_FACT']._serialized_end=550
-  _globals['_SCOREDFACT']._serialized_start=552
-  _globals['_SCOREDFACT']._serialized_end=624
-  _globals['_FACTCHANGE']._serialized_start=627
-  _globals['_FACTCHANGE']._serialized_end=828
+  _globals['_FACT']._serialized_end=570
+  _globals['_SCOREDFACT']._serialized_start=572
+  _globals['_SCOREDFACT']._serialized_end=644
+  _globals['_FACTCHANGE']._serialized_start=647
+  _globals['_FACTCHANGE']._serialized_end=865
 # @@protoc_insertion_point(module_scope)

@@ -24,66 +24,88 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from voxbridge.memory.v1 import export_pb2 as voxbridge_dot_memory_dot_v1_dot_export__pb2
 from voxbridge.memory.v1 import extraction_pb2 as voxbridge_dot_memory_dot_v1_dot_extraction__pb2
 from voxbridge.memory.v1 import fact_pb2 as voxbridge_dot_memory_dot_v1_dot_fact__pb2
 from voxbridge.memory.v1 import user_pb2 as voxbridge_dot_memory_dot_v1_dot_user__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(voxbridge/memory/v1/memory_service.proto\x12\x13voxbridge.memory.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a$voxbridge/memory/v1/extraction.proto\x1a\x1evoxbridge/memory/v1/fact.proto\x1a\x1evoxbridge/memory/v1/user.proto\"k\n\x11GetContextRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\r\n\x05query\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\x12\x15\n\rmin_relevance\x18\x05 \x01(\x02\"U\n\x12GetContextResponse\x12.\n\x05\x66\x61\x63ts\x18\x01 \x03(\x0b\x32\x1f.voxbridge.memory.v1.ScoredFact\x12\x0f\n\x07\x63ontext\x18\x02 \x01(\t\"P\n\x11\x43reateFactRequest\x12\'\n\x04\x66\x61\x63t\x18\x01 \x01(\x0b\x32\x19.voxbridge.memory.v1.Fact\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"2\n\x0eGetFactRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x66\x61\x63t_id\x18\x02 \x01(\t\"u\n\x10ListFactsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x17\n\x0finclude_invalid\x18\x03 \x01(\x08\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"V\n\x11ListFactsResponse\x12(\n\x05\x66\x61\x63ts\x18\x01 \x03(\x0b\x32\x19.voxbridge.memory.v1.Fact\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x81\x01\n\x11UpdateFactRequest\x12\'\n\x04\x66\x61\x63t\x18\x01 \x01(\x0b\x32\x19.voxbridge.memory.v1.Fact\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"5\n\x11\x44\x65leteFactRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x66\x61\x63t_id\x18\x02 \x01(\t\"\x14\n\x12\x44\x65leteFactResponse\"z\n\x16QueueExtractionRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x14\n\x0cuser_message\x18\x03 \x01(\t\x12\x13\n\x0b\x61i_response\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"\'\n\x14GetExtractionRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\"B\n\x17WatchExtractionsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_event_id\x18\x02 \x01(\x03\"h\n\x18PreviewExtractionRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x14\n\x0cuser_message\x18\x03 \x01(\t\x12\x13\n\x0b\x61i_response\x18\x04 \x01(\t\"\x9f\x01\n\x19PreviewExtractionResponse\x12\x31\n\x04mode\x18\x01 \x01(\x0e\x32#.voxbridge.memory.v1.ExtractionMode\x12\x16\n\x0eskipped_reason\x18\x02 \x01(\t\x12\x37\n\x07\x63hanges\x18\x03 \x03(\x0b\x32&.voxbridge.memory.v1.PlannedFactChange\"\x16\n\x14GetQueueStatsRequest\"\xfe\x01\n\x15GetQueueStatsResponse\x12\x0f\n\x07pending\x18\x01 \x01(\x03\x12\x12\n\nprocessing\x18\x02 \x01(\x03\x12\x11\n\tcompleted\x18\x03 \x01(\x03\x12\x0e\n\x06\x66\x61iled\x18\x04 \x01(\x03\x12\x35\n\x12oldest_pending_age\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x33\n\x10\x61verage_duration\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x31\n\x04mode\x18\x07 \x01(\x0e\x32#.voxbridge.memory.v1.ExtractionMode\"A\n\x14RegisterAgentRequest\x12)\n\x05\x61gent\x18\x01 \x01(\x0b\x32\x1a.voxbridge.memory.v1.Agent\"#\n\x0fGetAgentRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\")\n\x16GetUserSettingsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\x81\x01\n\x19UpdateUserSettingsRequest\x12\x33\n\x08settings\x18\x01 \x01(\x0b\x32!.voxbridge.memory.v1.UserSettings\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"$\n\x11\x45xportUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\x94\x02\n\x12\x45xportUserResponse\x12\x33\n\x08settings\x18\x01 \x01(\x0b\x32!.voxbridge.memory.v1.UserSettings\x12(\n\x05\x66\x61\x63ts\x18\x02 \x03(\x0b\x32\x19.voxbridge.memory.v1.Fact\x12\x35\n\x0c\x66\x61\x63t_changes\x18\x03 \x03(\x0b\x32\x1f.voxbridge.memory.v1.FactChange\x12\x32\n\x05tasks\x18\x04 \x03(\x0b\x32#.voxbridge.memory.v1.ExtractionTask\x12\x34\n\x06\x65vents\x18\x05 \x03(\x0b\x32$.voxbridge.memory.v1.ExtractionEvent\"$\n\x11\x46orgetUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\x92\x01\n\x12\x46orgetUserResponse\x12\x15\n\rfacts_deleted\x18\x01 \x01(\x03\x12\x1c\n\x14\x66\x61\x63t_changes_deleted\x18\x02 \x01(\x03\x12\x15\n\rtasks_deleted\x18\x03 \x01(\x03\x12\x16\n\x0e\x65vents_deleted\x18\x04 \x01(\x03\x12\x18\n\x10settings_deleted\x18\x05 \x01(\x08\x32\xd2\x0c\n\rMemoryService\x12]\n\nGetContext\x12&.voxbridge.memory.v1.GetContextRequest\x1a\'.voxbridge.memory.v1.GetContextResponse\x12O\n\nCreateFact\x12&.voxbridge.memory.v1.CreateFactRequest\x1a\x19.voxbridge.memory.v1.Fact\x12I\n\x07GetFact\x12#.voxbridge.memory.v1.GetFactRequest\x1a\x19.voxbridge.memory.v1.Fact\x12Z\n\tListFacts\x12%.voxbridge.memory.v1.ListFactsRequest\x1a&.voxbridge.memory.v1.ListFactsResponse\x12O\n\nUpdateFact\x12&.voxbridge.memory.v1.UpdateFactRequest\x1a\x19.voxbridge.memory.v1.Fact\x12]\n\nDeleteFact\x12&.voxbridge.memory.v1.DeleteFactRequest\x1a\'.voxbridge.memory.v1.DeleteFactResponse\x12\x63\n\x0fQueueExtraction\x12+.voxbridge.memory.v1.QueueExtractionRequest\x1a#.voxbridge.memory.v1.ExtractionTask\x12_\n\rGetExtraction\x12).voxbridge.memory.v1.GetExtractionRequest\x1a#.voxbridge.memory.v1.ExtractionTask\x12h\n\x10WatchExtractions\x12,.voxbridge.memory.v1.WatchExtractionsRequest\x1a$.voxbridge.memory.v1.ExtractionEvent0\x01\x12r\n\x11PreviewExtraction\x12-.voxbridge.memory.v1.PreviewExtractionRequest\x1a..voxbridge.memory.v1.PreviewExtractionResponse\x12\x66\n\rGetQueueStats\x12).voxbridge.memory.v1.GetQueueStatsRequest\x1a*.voxbridge.memory.v1.GetQueueStatsResponse\x12V\n\rRegisterAgent\x12).voxbridge.memory.v1.RegisterAgentRequest\x1a\x1a.voxbridge.memory.v1.Agent\x12L\n\x08GetAgent\x12$.voxbridge.memory.v1.GetAgentRequest\x1a\x1a.voxbridge.memory.v1.Agent\x12\x61\n\x0fGetUserSettings\x12+.voxbridge.memory.v1.GetUserSettingsRequest\x1a!.voxbridge.memory.v1.UserSettings\x12g\n\x12UpdateUserSettings\x12..voxbridge.memory.v1.UpdateUserSettingsRequest\x1a!.voxbridge.memory.v1.UserSettings\x12]\n\nExportUser\x12&.voxbridge.memory.v1.ExportUserRequest\x1a\'.voxbridge.memory.v1.ExportUserResponse\x12]\n\nForgetUser\x12&.voxbridge.memory.v1.ForgetUserRequest\x1a\'.voxbridge.memory.v1.ForgetUserResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(voxbridge/memory/v1/memory_service.proto\x12\x13voxbridge.memory.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a voxbridge/memory/v1/export.proto\x1a$voxbridge/memory/v1/extraction.proto\x1a\x1evoxbridge/memory/v1/fact.proto\x1a\x1evoxbridge/memory/v1/user.proto\"\x96\x01\n\x11GetContextRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\r\n\x05query\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\x12\x15\n\rmin_relevance\x18\x05 \x01(\x02\x12)\n\x05\x61s_of\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"U\n\x12GetContextResponse\x12.\n\x05\x66\x61\x63ts\x18\x01 \x03(\x0b\x32\x1f.voxbridge.memory.v1.ScoredFact\x12\x0f\n\x07\x63ontext\x18\x02 \x01(\t\"P\n\x11\x43reateFactRequest\x12\'\n\x04\x66\x61\x63t\x18\x01 \x01(\x0b\x32\x19.voxbridge.memory.v1.Fact\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"h\n\x17\x42\x61tchCreateFactsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12(\n\x05\x66\x61\x63ts\x18\x02 \x03(\x0b\x32\x19.voxbridge.memory.v1.Fact\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"D\n\x18\x42\x61tchCreateFactsResponse\x12(\n\x05\x66\x61\x63ts\x18\x01 \x03(\x0b\x32\x19.voxbridge.memory.v1.Fact\"2\n\x0eGetFactRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x66\x61\x63t_id\x18\x02 \x01(\t\"\xa0\x01\n\x10ListFactsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x17\n\x0finclude_invalid\x18\x03 \x01(\x08\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x12)\n\x05\x61s_of\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"V\n\x11ListFactsResponse\x12(\n\x05\x66\x61\x63ts\x18\x01 \x03(\x0b\x32\x19.voxbridge.memory.v1.Fact\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x81\x01\n\x11UpdateFactRequest\x12\'\n\x04\x66\x61\x63t\x18\x01 \x01(\x0b\x32\x19.voxbridge.memory.v1.Fact\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"5\n\x11\x44\x65leteFactRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x66\x61\x63t_id\x18\x02 \x01(\t\"\x14\n\x12\x44\x65leteFactResponse\"9\n\x15GetFactHistoryRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0f\n\x07\x66\x61\x63t_id\x18\x02 \x01(\t\"w\n\x16GetFactHistoryResponse\x12+\n\x08versions\x18\x01 \x03(\x0b\x32\x19.voxbridge.memory.v1.Fact\x12\x30\n\x07\x63hanges\x18\x02 \x03(\x0b\x32\x1f.voxbridge.memory.v1.FactChange\"\xbf\x01\n\x16QueueExtractionRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x14\n\x0cuser_message\x18\x03 \x01(\t\x12\x13\n\x0b\x61i_response\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nsession_id\x18\x07 \x01(\t\"8\n\x14GetExtractionRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\"\x89\x01\n\x16ListExtractionsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x37\n\x08statuses\x18\x02 \x03(\x0e\x32%.voxbridge.memory.v1.ExtractionStatus\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"f\n\x17ListExtractionsResponse\x12\x32\n\x05tasks\x18\x01 \x03(\x0b\x32#.voxbridge.memory.v1.ExtractionTask\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\">\n\x19RequeueExtractionsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08task_ids\x18\x02 \x03(\t\".\n\x1aRequeueExtractionsResponse\x12\x10\n\x08task_ids\x18\x01 \x03(\t\"B\n\x17WatchExtractionsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_event_id\x18\x02 \x01(\x03\"h\n\x18PreviewExtractionRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x14\n\x0cuser_message\x18\x03 \x01(\t\x12\x13\n\x0b\x61i_response\x18\x04 \x01(\t\"\x9f\x01\n\x19PreviewExtractionResponse\x12\x31\n\x04mode\x18\x01 \x01(\x0e\x32#.voxbridge.memory.v1.ExtractionMode\x12\x16\n\x0eskipped_reason\x18\x02 \x01(\t\x12\x37\n\x07\x63hanges\x18\x03 \x03(\x0b\x32&.voxbridge.memory.v1.PlannedFactChange\"\'\n\x14GetQueueStatsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\x8f\x02\n\x15GetQueueStatsResponse\x12\x0f\n\x07pending\x18\x01 \x01(\x03\x12\x12\n\nprocessing\x18\x02 \x01(\x03\x12\x11\n\tcompleted\x18\x03 \x01(\x03\x12\x0e\n\x06\x66\x61iled\x18\x04 \x01(\x03\x12\x35\n\x12oldest_pending_age\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x33\n\x10\x61verage_duration\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x31\n\x04mode\x18\x07 \x01(\x0e\x32#.voxbridge.memory.v1.ExtractionMode\x12\x0f\n\x07skipped\x18\x08 \x01(\x03\"A\n\x14RegisterAgentRequest\x12)\n\x05\x61gent\x18\x01 \x01(\x0b\x32\x1a.voxbridge.memory.v1.Agent\"#\n\x0fGetAgentRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\":\n\x11ListAgentsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"Y\n\x12ListAgentsResponse\x12*\n\x06\x61gents\x18\x01 \x03(\x0b\x32\x1a.voxbridge.memory.v1.Agent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\")\n\x16GetUserSettingsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\x81\x01\n\x19UpdateUserSettingsRequest\x12\x33\n\x08settings\x18\x01 \x01(\x0b\x32!.voxbridge.memory.v1.UserSettings\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"$\n\x11\x45xportUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"H\n\x12\x45xportUserResponse\x12\x32\n\x07records\x18\x01 \x03(\x0b\x32!.voxbridge.memory.v1.ExportRecord\"$\n\x11\x46orgetUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"J\n\x12\x46orgetUserResponse\x12\x34\n\x07receipt\x18\x01 \x01(\x0b\x32#.voxbridge.memory.v1.ErasureReceipt2\xf4\x10\n\rMemoryService\x12]\n\nGetContext\x12&.voxbridge.memory.v1.GetContextRequest\x1a\'.voxbridge.memory.v1.GetContextResponse\x12O\n\nCreateFact\x12&.voxbridge.memory.v1.CreateFactRequest\x1a\x19.voxbridge.memory.v1.Fact\x12o\n\x10\x42\x61tchCreateFacts\x12,.voxbridge.memory.v1.BatchCreateFactsRequest\x1a-.voxbridge.memory.v1.BatchCreateFactsResponse\x12I\n\x07GetFact\x12#.voxbridge.memory.v1.GetFactRequest\x1a\x19.voxbridge.memory.v1.Fact\x12Z\n\tListFacts\x12%.voxbridge.memory.v1.ListFactsRequest\x1a&.voxbridge.memory.v1.ListFactsResponse\x12O\n\nUpdateFact\x12&.voxbridge.memory.v1.UpdateFactRequest\x1a\x19.voxbridge.memory.v1.Fact\x12]\n\nDeleteFact\x12&.voxbridge.memory.v1.DeleteFactRequest\x1a\'.voxbridge.memory.v1.DeleteFactResponse\x12i\n\x0eGetFactHistory\x12*.voxbridge.memory.v1.GetFactHistoryRequest\x1a+.voxbridge.memory.v1.GetFactHistoryResponse\x12\x63\n\x0fQueueExtraction\x12+.voxbridge.memory.v1.QueueExtractionRequest\x1a#.voxbridge.memory.v1.ExtractionTask\x12_\n\rGetExtraction\x12).voxbridge.memory.v1.GetExtractionRequest\x1a#.voxbridge.memory.v1.ExtractionTask\x12l\n\x0fListExtractions\x12+.voxbridge.memory.v1.ListExtractionsRequest\x1a,.voxbridge.memory.v1.ListExtractionsResponse\x12u\n\x12RequeueExtractions\x12..voxbridge.memory.v1.RequeueExtractionsRequest\x1a/.voxbridge.memory.v1.RequeueExtractionsResponse\x12h\n\x10WatchExtractions\x12,.voxbridge.memory.v1.WatchExtractionsRequest\x1a$.voxbridge.memory.v1.ExtractionEvent0\x01\x12r\n\x11PreviewExtraction\x12-.voxbridge.memory.v1.PreviewExtractionRequest\x1a..voxbridge.memory.v1.PreviewExtractionResponse\x12\x66\n\rGetQueueStats\x12).voxbridge.memory.v1.GetQueueStatsRequest\x1a*.voxbridge.memory.v1.GetQueueStatsResponse\x12V\n\rRegisterAgent\x12).voxbridge.memory.v1.RegisterAgentRequest\x1a\x1a.voxbridge.memory.v1.Agent\x12L\n\x08GetAgent\x12$.voxbridge.memory.v1.GetAgentRequest\x1a\x1a.voxbridge.memory.v1.Agent\x12]\n\nListAgents\x12&.voxbridge.memory.v1.ListAgentsRequest\x1a\'.voxbridge.memory.v1.ListAgentsResponse\x12\x61\n\x0fGetUserSettings\x12+.voxbridge.memory.v1.GetUserSettingsRequest\x1a!.voxbridge.memory.v1.UserSettings\x12g\n\x12UpdateUserSettings\x12..voxbridge.memory.v1.UpdateUserSettingsRequest\x1a!.voxbridge.memory.v1.UserSettings\x12_\n\nExportUser\x12&.voxbridge.memory.v1.ExportUserRequest\x1a\'.voxbridge.memory.v1.ExportUserResponse0\x01\x12]\n\nForgetUser\x12&.voxbridge.memory.v1.ForgetUserRequest\x1a\'.voxbridge.memory.v1.ForgetUserResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'voxbridge.memory.v1.memory_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETCONTEXTREQUEST']._serialized_start=233
-  _globals['_GETCONTEXTREQUEST']._serialized_end=340
-  _globals['_GETCONTEXTRESPONSE']._serialized_start=342
-  _globals['_GETCONTEXTRESPONSE']._serialized_end=427
-  _globals['_CREATEFACTREQUEST']._serialized_start=429
-  _globals['_CREATEFACTREQUEST']._serialized_end=509
-  _globals['_GETFACTREQUEST']._serialized_start=511
-  _globals['_GETFACTREQUEST']._serialized_end=561
-  _globals['_LISTFACTSREQUEST']._serialized_start=563
-  _globals['_LISTFACTSREQUEST']._serialized_end=680
-  _globals['_LISTFACTSRESPONSE']._serialized_start=682
-  _globals['_LISTFACTSRESPONSE']._serialized_end=768
-  _globals['_UPDATEFACTREQUEST']._serialized_start=771
-  _globals['_UPDATEFACTREQUEST']._serialized_end=900
-  _globals['_DELETEFACTREQUEST']._serialized_start=902
-  _globals['_DELETEFACTREQUEST']._serialized_end=955
-  _globals['_DELETEFACTRESPONSE']._serialized_start=957
-  _globals['_DELETEFACTRESPONSE']._serialized_end=977
-  _globals['_QUEUEEXTRACTIONREQUEST']._serialized_start=979
-  _globals['_QUEUEEXTRACTIONREQUEST']._serialized_end=1101
-  _globals['_GETEXTRACTIONREQUEST']._serialized_start=1103
-  _globals['_GETEXTRACTIONREQUEST']._serialized_end=1142
-  _globals['_WATCHEXTRACTIONSREQUEST']._serialized_start=1144
-  _globals['_WATCHEXTRACTIONSREQUEST']._serialized_end=1210
-  _globals['_PREVIEWEXTRACTIONREQUEST']._serialized_start=1212
-  _globals['_PREVIEWEXTRACTIONREQUEST']._serialized_end=1316
-  _globals['_PREVIEWEXTRACTIONRESPONSE']._serialized_start=1319
-  _globals['_PREVIEWEXTRACTIONRESPONSE']._serialized_end=1478
-  _globals['_GETQUEUESTATSREQUEST']._serialized_start=1480
-  _globals['_GETQUEUESTATSREQUEST']._serialized_end=1502
-  _globals['_GETQUEUESTATSRESPONSE']._serialized_start=1505
-  _globals['_GETQUEUESTATSRESPONSE']._serialized_end=1759
-  _globals['_REGISTERAGENTREQUEST']._serialized_start=1761
-  _globals['_REGISTERAGENTREQUEST']._serialized_end=1826
-  _globals['_GETAGENTREQUEST']._serialized_start=1828
-  _globals['_GETAGENTREQUEST']._serialized_end=1863
-  _globals['_GETUSERSETTINGSREQUEST']._serialized_start=1865
-  _globals['_GETUSERSETTINGSREQUEST']._serialized_end=1906
-  _globals['_UPDATEUSERSETTINGSREQUEST']._serialized_start=1909
-  _globals['_UPDATEUSERSETTINGSREQUEST']._serialized_end=2038
-  _globals['_EXPORTUSERREQUEST']._serialized_start=2040
-  _globals['_EXPORTUSERREQUEST']._serialized_end=2076
-  _globals['_EXPORTUSERRESPONSE']._serialized_start=2079
-  _globals['_EXPORTUSERRESPONSE']._serialized_end=2355
-  _globals['_FORGETUSERREQUEST']._serialized_start=2357
-  _globals['_FORGETUSERREQUEST']._serialized_end=2393
-  _globals['_FORGETUSERRESPONSE']._serialized_start=2396
-  _globals['_FORGETUSERRESPONSE']._serialized_end=2542
-  _globals['_MEMORYSERVICE']._serialized_start=2545
-  _globals['_MEMORYSERVICE']._serialized_end=4163
+  _globals['_GETCONTEXTREQUEST']._serialized_start=301
+  _globals['_GETCONTEXTREQUEST']._serialized_end=451
+  _globals['_GETCONTEXTRESPONSE']._serialized_start=453
+  _globals['_GETCONTEXTRESPONSE']._serialized_end=538
+  _globals['_CREATEFACTREQUEST']._serialized_start=540
+  _globals['_CREATEFACTREQUEST']._serialized_end=620
+  _globals['_BATCHCREATEFACTSREQUEST']._serialized_start=622
+  _globals['_BATCHCREATEFACTSREQUEST']._serialized_end=726
+  _globals['_BATCHCREATEFACTSRESPONSE']._serialized_start=728
+  _globals['_BATCHCREATEFACTSRESPONSE']._serialized_end=796
+  _globals['_GETFACTREQUEST']._serialized_start=798
+  _globals['_GETFACTREQUEST']._serialized_end=848
+  _globals['_LISTFACTSREQUEST']._serialized_start=851
+  _globals['_LISTFACTSREQUEST']._serialized_end=1011
+  _globals['_LISTFACTSRESPONSE']._serialized_start=1013
+  _globals['_LISTFACTSRESPONSE']._serialized_end=1099
+  _globals['_UPDATEFACTREQUEST']._serialized_start=1102
+  _globals['_UPDATEFACTREQUEST']._serialized_end=1231
+  _globals['_DELETEFACTREQUEST']._serialized_start=1233
+  _globals['_DELETEFACTREQUEST']._serialized_end=1286
+  _globals['_DELETEFACTRESPONSE']._serialized_start=1288
+  _globals['_DELETEFACTRESPONSE']._serialized_end=1308
+  _globals['_GETFACTHISTORYREQUEST']._serialized_start=1310
+  _globals['_GETFACTHISTORYREQUEST']._serialized_end=1367
+  _globals['_GETFACTHISTORYRESPONSE']._serialized_start=1369
+  _globals['_GETFACTHISTORYRESPONSE']._serialized_end=1488
+  _globals['_QUEUEEXTRACTIONREQUEST']._serialized_start=1491
+  _globals['_QUEUEEXTRACTIONREQUEST']._serialized_end=1682
+  _globals['_GETEXTRACTIONREQUEST']._serialized_start=1684
+  _globals['_GETEXTRACTIONREQUEST']._serialized_end=1740
+  _globals['_LISTEXTRACTIONSREQUEST']._serialized_start=1743
+  _globals['_LISTEXTRACTIONSREQUEST']._serialized_end=1880
+  _globals['_LISTEXTRACTIONSRESPONSE']._serialized_start=1882
+  _globals['_LISTEXTRACTIONSRESPONSE']._serialized_end=1984
+  _globals['_REQUEUEEXTRACTIONSREQUEST']._serialized_start=1986
+  _globals['_REQUEUEEXTRACTIONSREQUEST']._serialized_end=2048
+  _globals['_REQUEUEEXTRACTIONSRESPONSE']._serialized_start=2050
+  _globals['_REQUEUEEXTRACTIONSRESPONSE']._serialized_end=2096
+  _globals['_WATCHEXTRACTIONSREQUEST']._serialized_start=2098
+  _globals['_WATCHEXTRACTIONSREQUEST']._serialized_end=2164
+  _globals['_PREVIEWEXTRACTIONREQUEST']._serialized_start=2166
+  _globals['_PREVIEWEXTRACTIONREQUEST']._serialized_end=2270
+  _globals['_PREVIEWEXTRACTIONRESPONSE']._serialized_start=2273
+  _globals['_PREVIEWEXTRACTIONRESPONSE']._serialized_end=2432
+  _globals['_GETQUEUESTATSREQUEST']._serialized_start=2434
+  _globals['_GETQUEUESTATSREQUEST']._serialized_end=2473
+  _globals['_GETQUEUESTATSRESPONSE']._serialized_start=2476
+  _globals['_GETQUEUESTATSRESPONSE']._serialized_end=2747
+  _globals['_REGISTERAGENTREQUEST']._serialized_start=2749
+  _globals['_REGISTERAGENTREQUEST']._serialized_end=2814
+  _globals['_GETAGENTREQUEST']._serialized_start=2816
+  _globals['_GETAGENTREQUEST']._serialized_end=2851
+  _globals['_LISTAGENTSREQUEST']._serialized_start=2853
+  _globals['_LISTAGENTSREQUEST']._serialized_end=2911
+  _globals['_LISTAGENTSRESPONSE']._serialized_start=2913
+  _globals['_LISTAGENTSRESPONSE']._serialized_end=3002
+  _globals['_GETUSERSETTINGSREQUEST']._serialized_start=3004
+  _globals['_GETUSERSETTINGSREQUEST']._serialized_end=3045
+  _globals['_UPDATEUSERSETTINGSREQUEST']._serialized_start=3048
+  _globals['_UPDATEUSERSETTINGSREQUEST']._serialized_end=3177
+  _globals['_EXPORTUSERREQUEST']._serialized_start=3179
+  _globals['_EXPORTUSERREQUEST']._serialized_end=3215
+  _globals['_EXPORTUSERRESPONSE']._serialized_start=3217
+  _globals['_EXPORTUSERRESPONSE']._serialized_end=3289
+  _globals['_FORGETUSERREQUEST']._serialized_start=3291
+  _globals['_FORGETUSERREQUEST']._serialized_end=3327
+  _globals['_FORGETUSERRESPONSE']._serialized_start=3329
+  _globals['_FORGETUSERRESPONSE']._serialized_end=3403
+  _globals['_MEMORYSERVICE']._serialized_start=3406
+  _globals['_MEMORYSERVICE']._serialized_end=5570
 # @@protoc_insertion_point(module_scope)

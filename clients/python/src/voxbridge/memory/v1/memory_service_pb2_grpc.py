@@ -35,6 +35,10 @@ class MemoryServiceStub:
     a google.rpc.ErrorInfo whose reason is a stable UPPER_SNAKE code (such as
     FACT_NOT_FOUND), plus BadRequest field violations for INVALID_ARGUMENT and
     RetryInfo for UNAVAILABLE and RESOURCE_EXHAUSTED.
+
+    With MEMORY_AUTH=required every call needs "authorization: Bearer <token>"
+    metadata. A user token reaches only its own user_id; a service token every
+    user; an admin token everything, AdminService included.
     """
 
     def __init__(self, channel):
@@ -52,6 +56,11 @@ class MemoryServiceStub:
                 '/voxbridge.memory.v1.MemoryService/CreateFact',
                 request_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.CreateFactRequest.SerializeToString,
                 response_deserializer=voxbridge_dot_memory_dot_v1_dot_fact__pb2.Fact.FromString,
+                _registered_method=True)
+        self.BatchCreateFacts = channel.unary_unary(
+                '/voxbridge.memory.v1.MemoryService/BatchCreateFacts',
+                request_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.BatchCreateFactsRequest.SerializeToString,
+                response_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.BatchCreateFactsResponse.FromString,
                 _registered_method=True)
         self.GetFact = channel.unary_unary(
                 '/voxbridge.memory.v1.MemoryService/GetFact',
@@ -73,6 +82,11 @@ class MemoryServiceStub:
                 request_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.DeleteFactRequest.SerializeToString,
                 response_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.DeleteFactResponse.FromString,
                 _registered_method=True)
+        self.GetFactHistory = channel.unary_unary(
+                '/voxbridge.memory.v1.MemoryService/GetFactHistory',
+                request_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.GetFactHistoryRequest.SerializeToString,
+                response_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.GetFactHistoryResponse.FromString,
+                _registered_method=True)
         self.QueueExtraction = channel.unary_unary(
                 '/voxbridge.memory.v1.MemoryService/QueueExtraction',
                 request_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.QueueExtractionRequest.SerializeToString,
@@ -82,6 +96,16 @@ class MemoryServiceStub:
                 '/voxbridge.memory.v1.MemoryService/GetExtraction',
                 request_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.GetExtractionRequest.SerializeToString,
                 response_deserializer=voxbridge_dot_memory_dot_v1_dot_extraction__pb2.ExtractionTask.FromString,
+                _registered_method=True)
+        self.ListExtractions = channel.unary_unary(
+                '/voxbridge.memory.v1.MemoryService/ListExtractions',
+                request_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.ListExtractionsRequest.SerializeToString,
+                response_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.ListExtractionsResponse.FromString,
+                _registered_method=True)
+        self.RequeueExtractions = channel.unary_unary(
+                '/voxbridge.memory.v1.MemoryService/RequeueExtractions',
+                request_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.RequeueExtractionsRequest.SerializeToString,
+                response_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.RequeueExtractionsResponse.FromString,
                 _registered_method=True)
         self.WatchExtractions = channel.unary_stream(
                 '/voxbridge.memory.v1.MemoryService/WatchExtractions',
@@ -108,6 +132,11 @@ class MemoryServiceStub:
                 request_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.GetAgentRequest.SerializeToString,
                 response_deserializer=voxbridge_dot_memory_dot_v1_dot_user__pb2.Agent.FromString,
                 _registered_method=True)
+        self.ListAgents = channel.unary_unary(
+                '/voxbridge.memory.v1.MemoryService/ListAgents',
+                request_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.ListAgentsRequest.SerializeToString,
+                response_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.ListAgentsResponse.FromString,
+                _registered_method=True)
         self.GetUserSettings = channel.unary_unary(
                 '/voxbridge.memory.v1.MemoryService/GetUserSettings',
                 request_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.GetUserSettingsRequest.SerializeToString,
@@ -118,7 +147,7 @@ class MemoryServiceStub:
                 request_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.UpdateUserSettingsRequest.SerializeToString,
                 response_deserializer=voxbridge_dot_memory_dot_v1_dot_user__pb2.UserSettings.FromString,
                 _registered_method=True)
-        self.ExportUser = channel.unary_unary(
+        self.ExportUser = channel.unary_stream(
                 '/voxbridge.memory.v1.MemoryService/ExportUser',
                 request_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.ExportUserRequest.SerializeToString,
                 response_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.ExportUserResponse.FromString,
@@ -137,13 +166,17 @@ class MemoryServiceServicer:
     a google.rpc.ErrorInfo whose reason is a stable UPPER_SNAKE code (such as
     FACT_NOT_FOUND), plus BadRequest field violations for INVALID_ARGUMENT and
     RetryInfo for UNAVAILABLE and RESOURCE_EXHAUSTED.
+
+    With MEMORY_AUTH=required every call needs "authorization: Bearer <token>"
+    metadata. A user token reaches only its own user_id; a service token every
+    user; an admin token everything, AdminService included.
     """
 
     def GetContext(self, request, context):
         """The hot path: the facts most relevant to the user's current utterance,
         already rendered as a <user_memories> block for the LLM prompt. Searches
-        the user's current facts: global ones plus those of agent_id. An unknown
-        user gets an empty context, not an error.
+        the user's current facts (or those valid at as_of): global ones plus
+        those of agent_id. An unknown user gets an empty context, not an error.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -151,8 +184,16 @@ class MemoryServiceServicer:
 
     def CreateFact(self, request, context):
         """Stores a fact. A current fact with the same fact_key in the same scope is
-        closed and linked as superseded. With a request_id, a retry returns the
-        fact the first call created instead of creating a second one.
+        closed and linked as superseded; text-only facts close nothing. With a
+        request_id, a retry returns the fact the first call created.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchCreateFacts(self, request, context):
+        """Stores up to 1,000 facts of one user in one transaction (bulk import),
+        embedding them in batches. All or nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -180,7 +221,15 @@ class MemoryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteFact(self, request, context):
-        """Deletes a fact and its history for good.
+        """Deletes a fact: its texts are erased from every version and from its
+        history, leaving a tombstone of ids and times.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFactHistory(self, request, context):
+        """A fact's versions (the fact and those it superseded) and their history.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -196,6 +245,21 @@ class MemoryServiceServicer:
 
     def GetExtraction(self, request, context):
         """Reads an extraction task.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListExtractions(self, request, context):
+        """Lists extraction tasks, newest first, by user and status.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequeueExtractions(self, request, context):
+        """Queues failed tasks again (all failed tasks of a user, or named ones),
+        with a fresh attempt budget.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -218,7 +282,7 @@ class MemoryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetQueueStats(self, request, context):
-        """Counts of the extraction queue for operators.
+        """Counts of the extraction queue, of one user or of all.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -239,6 +303,13 @@ class MemoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAgents(self, request, context):
+        """Lists registered agents, by agent_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetUserSettings(self, request, context):
         """Reads a user's settings; a user without stored settings gets the defaults.
         """
@@ -254,14 +325,18 @@ class MemoryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ExportUser(self, request, context):
-        """Everything held about a user (GDPR access request).
+        """Everything held about a user (GDPR access request), streamed as records
+        of one consistent snapshot: a header first, then settings, agents, facts,
+        history, tasks and events.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ForgetUser(self, request, context):
-        """Erases everything held about a user (GDPR erasure request).
+        """Erases everything held about a user in one transaction (GDPR erasure
+        request) and returns a receipt of counts. Idempotent: a second call
+        returns an empty receipt.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -279,6 +354,11 @@ def add_MemoryServiceServicer_to_server(servicer, server):
                     servicer.CreateFact,
                     request_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.CreateFactRequest.FromString,
                     response_serializer=voxbridge_dot_memory_dot_v1_dot_fact__pb2.Fact.SerializeToString,
+            ),
+            'BatchCreateFacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateFacts,
+                    request_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.BatchCreateFactsRequest.FromString,
+                    response_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.BatchCreateFactsResponse.SerializeToString,
             ),
             'GetFact': grpc.unary_unary_rpc_method_handler(
                     servicer.GetFact,
@@ -300,6 +380,11 @@ def add_MemoryServiceServicer_to_server(servicer, server):
                     request_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.DeleteFactRequest.FromString,
                     response_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.DeleteFactResponse.SerializeToString,
             ),
+            'GetFactHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFactHistory,
+                    request_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.GetFactHistoryRequest.FromString,
+                    response_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.GetFactHistoryResponse.SerializeToString,
+            ),
             'QueueExtraction': grpc.unary_unary_rpc_method_handler(
                     servicer.QueueExtraction,
                     request_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.QueueExtractionRequest.FromString,
@@ -309,6 +394,16 @@ def add_MemoryServiceServicer_to_server(servicer, server):
                     servicer.GetExtraction,
                     request_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.GetExtractionRequest.FromString,
                     response_serializer=voxbridge_dot_memory_dot_v1_dot_extraction__pb2.ExtractionTask.SerializeToString,
+            ),
+            'ListExtractions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListExtractions,
+                    request_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.ListExtractionsRequest.FromString,
+                    response_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.ListExtractionsResponse.SerializeToString,
+            ),
+            'RequeueExtractions': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequeueExtractions,
+                    request_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.RequeueExtractionsRequest.FromString,
+                    response_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.RequeueExtractionsResponse.SerializeToString,
             ),
             'WatchExtractions': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchExtractions,
@@ -335,6 +430,11 @@ def add_MemoryServiceServicer_to_server(servicer, server):
                     request_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.GetAgentRequest.FromString,
                     response_serializer=voxbridge_dot_memory_dot_v1_dot_user__pb2.Agent.SerializeToString,
             ),
+            'ListAgents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAgents,
+                    request_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.ListAgentsRequest.FromString,
+                    response_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.ListAgentsResponse.SerializeToString,
+            ),
             'GetUserSettings': grpc.unary_unary_rpc_method_handler(
                     servicer.GetUserSettings,
                     request_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.GetUserSettingsRequest.FromString,
@@ -345,7 +445,7 @@ def add_MemoryServiceServicer_to_server(servicer, server):
                     request_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.UpdateUserSettingsRequest.FromString,
                     response_serializer=voxbridge_dot_memory_dot_v1_dot_user__pb2.UserSettings.SerializeToString,
             ),
-            'ExportUser': grpc.unary_unary_rpc_method_handler(
+            'ExportUser': grpc.unary_stream_rpc_method_handler(
                     servicer.ExportUser,
                     request_deserializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.ExportUserRequest.FromString,
                     response_serializer=voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.ExportUserResponse.SerializeToString,
@@ -370,6 +470,10 @@ class MemoryService:
     a google.rpc.ErrorInfo whose reason is a stable UPPER_SNAKE code (such as
     FACT_NOT_FOUND), plus BadRequest field violations for INVALID_ARGUMENT and
     RetryInfo for UNAVAILABLE and RESOURCE_EXHAUSTED.
+
+    With MEMORY_AUTH=required every call needs "authorization: Bearer <token>"
+    metadata. A user token reaches only its own user_id; a service token every
+    user; an admin token everything, AdminService included.
     """
 
     @staticmethod
@@ -416,6 +520,33 @@ class MemoryService:
             '/voxbridge.memory.v1.MemoryService/CreateFact',
             voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.CreateFactRequest.SerializeToString,
             voxbridge_dot_memory_dot_v1_dot_fact__pb2.Fact.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateFacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/voxbridge.memory.v1.MemoryService/BatchCreateFacts',
+            voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.BatchCreateFactsRequest.SerializeToString,
+            voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.BatchCreateFactsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -535,6 +666,33 @@ class MemoryService:
             _registered_method=True)
 
     @staticmethod
+    def GetFactHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/voxbridge.memory.v1.MemoryService/GetFactHistory',
+            voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.GetFactHistoryRequest.SerializeToString,
+            voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.GetFactHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def QueueExtraction(request,
             target,
             options=(),
@@ -578,6 +736,60 @@ class MemoryService:
             '/voxbridge.memory.v1.MemoryService/GetExtraction',
             voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.GetExtractionRequest.SerializeToString,
             voxbridge_dot_memory_dot_v1_dot_extraction__pb2.ExtractionTask.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListExtractions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/voxbridge.memory.v1.MemoryService/ListExtractions',
+            voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.ListExtractionsRequest.SerializeToString,
+            voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.ListExtractionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequeueExtractions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/voxbridge.memory.v1.MemoryService/RequeueExtractions',
+            voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.RequeueExtractionsRequest.SerializeToString,
+            voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.RequeueExtractionsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -724,6 +936,33 @@ class MemoryService:
             _registered_method=True)
 
     @staticmethod
+    def ListAgents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/voxbridge.memory.v1.MemoryService/ListAgents',
+            voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.ListAgentsRequest.SerializeToString,
+            voxbridge_dot_memory_dot_v1_dot_memory__service__pb2.ListAgentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetUserSettings(request,
             target,
             options=(),
@@ -788,7 +1027,7 @@ class MemoryService:
             wait_for_ready=None,
             timeout=None,
             metadata=None):
-        return grpc.experimental.unary_unary(
+        return grpc.experimental.unary_stream(
             request,
             target,
             '/voxbridge.memory.v1.MemoryService/ExportUser',

@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1evoxbridge/memory/v1/user.proto\x12\x13voxbridge.memory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"k\n\x0cUserSettings\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x1a\n\x12\x65xtraction_enabled\x18\x02 \x01(\x08\x12.\n\nupdated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb1\x01\n\x05\x41gent\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x36\n\x0cmemory_scope\x18\x02 \x01(\x0e\x32 .voxbridge.memory.v1.MemoryScope\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\\\n\x0bMemoryScope\x12\x1c\n\x18MEMORY_SCOPE_UNSPECIFIED\x10\x00\x12\x17\n\x13MEMORY_SCOPE_GLOBAL\x10\x01\x12\x16\n\x12MEMORY_SCOPE_AGENT\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1evoxbridge/memory/v1/user.proto\x12\x13voxbridge.memory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x01\n\x0cUserSettings\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x1a\n\x12\x65xtraction_enabled\x18\x02 \x01(\x08\x12.\n\nupdated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eretention_days\x18\x04 \x01(\x05\x12\x14\n\x0c\x64isplay_name\x18\x05 \x01(\t\"\xc7\x01\n\x05\x41gent\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x36\n\x0cmemory_scope\x18\x02 \x01(\x0e\x32 .voxbridge.memory.v1.MemoryScope\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x64isplay_name\x18\x05 \x01(\t*\\\n\x0bMemoryScope\x12\x1c\n\x18MEMORY_SCOPE_UNSPECIFIED\x10\x00\x12\x17\n\x13MEMORY_SCOPE_GLOBAL\x10\x01\x12\x16\n\x12MEMORY_SCOPE_AGENT\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'voxbridge.memory.v1.user_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MEMORYSCOPE']._serialized_start=377
-  _globals['_MEMORYSCOPE']._serialized_end=469
-  _globals['_USERSETTINGS']._serialized_start=88
-  _globals['_USERSETTINGS']._serialized_end=195
-  _globals['_AGENT']._serialized_start=198
-  _globals['_AGENT']._serialized_end=375
+  _globals['_MEMORYSCOPE']._serialized_start=446
+  _globals['_MEMORYSCOPE']._serialized_end=538
+  _globals['_USERSETTINGS']._serialized_start=89
+  _globals['_USERSETTINGS']._serialized_end=242
+  _globals['_AGENT']._serialized_start=245
+  _globals['_AGENT']._serialized_end=444
 # @@protoc_insertion_point(module_scope)

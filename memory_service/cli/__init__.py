@@ -1,4 +1,9 @@
-"""memory-service serve | worker | migrate: the only reader of os.environ."""
+"""memory-service serve | worker | migrate | tasks ...: the only reader of os.environ.
+
+Operator commands (tasks, and later export, erasures, tokens, import) live in
+their own modules beside this one; each registers its sub-commands with a
+`run(args, settings)` coroutine, run against the configured (or embedded) database.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from memory_service.cli import tasks
+from memory_service.cli.common import OperatorCommand
 from memory_service.config import ConfigError, Settings
 from memory_service.errors import Unavailable
 from memory_service.extraction.mem0_logic import disable_mem0_phone_home
@@ -33,8 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int, help="tasks at once (MEMORY_WORKER_CONCURRENCY, default 4)")
 
     commands.add_parser("migrate", help="apply database migrations and exit")
+    operator_commands = tasks.register(commands)
 
-    for sub in (serve, worker, commands.choices["migrate"]):
+    for sub in (serve, worker, commands.choices["migrate"], *operator_commands):
         sub.add_argument(
             "--data-dir", type=Path, help="where the embedded database lives (MEMORY_DATA_DIR, default ./data)"
         )
@@ -78,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "migrate":
             print(f"migrated {asyncio.run(app.migrate_only(settings))}")
             return 0
+        operate: OperatorCommand | None = getattr(args, "operate", None)
+        if operate is not None:
+            return asyncio.run(operate(args, settings))
         runner = app.serve if args.command == "serve" else app.work
         return asyncio.run(_until_signalled(runner, settings))
     except Unavailable as exc:

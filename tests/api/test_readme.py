@@ -1,0 +1,44 @@
+"""README's commands run as written: the grpcurl walkthrough, command by command, against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from tests.support.harness import Service
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+
+
+def shell_block(after_heading: str) -> str:
+    """The first ```sh block under a README heading."""
+    text = README.read_text()
+    section = text.split(after_heading, 1)[1]
+    match = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
+    assert match, f"no sh block under {after_heading!r}"
+    return match.group(1)
+
+
+async def run_script(script: str, *, seconds: float = 120) -> tuple[int, str, str]:
+    """bash with -e and -o pipefail: the first failing command stops it; -x shows which one it was."""
+    process = await asyncio.create_subprocess_exec(
+        "bash", "-e", "-o", "pipefail", "-x", "-c", script,
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), seconds)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def test_the_grpcurl_walkthrough_runs_as_written(service: Service) -> None:
+    service.start_worker()
+    script = shell_block("## Try it with grpcurl")
+    assert "A=127.0.0.1:50051" in script
+    code, out, err = await run_script(script.replace("A=127.0.0.1:50051", f"A={service.address}"))
+    assert code == 0, f"a README command failed:\n{err[-3000:]}"
+    assert '"status": "SERVING"' in out
+    assert "My son is 5 years old" in out and "My son is allergic to nuts" in out
+    assert "FACT_CHANGE_TYPE_SUPERSEDED" in out  # Berlin's history after Lisbon took the key
+    assert "EXTRACTION_STATUS_COMPLETED" in out and "EXTRACTION_EVENT_TYPE_QUEUED" in out
+    assert "PLANNED_ACTION_ADD" in out
