@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from memory_service.config import Settings
-from memory_service.db import Database
+from memory_service.db import Database, control
 from memory_service.db.dsn import redact
 from memory_service.db.embedded import embedded_postgres
+from memory_service.db.listener import listening
 from memory_service.db.migrate import migrate
 from memory_service.embeddings import BatchingEmbedder, open_embedder
 from memory_service.extraction.maintenance import Maintenance
@@ -31,6 +32,7 @@ from memory_service.service.context import ContextService
 from memory_service.service.event_hub import EventHub
 from memory_service.service.extraction import ExtractionService
 from memory_service.service.facts import FactService
+from memory_service.service.privacy import PrivacyService
 from memory_service.service.queue import QueueService
 from memory_service.service.users import UserService
 
@@ -51,10 +53,7 @@ class Core:
 
     def new_worker(self, *, name: str | None = None) -> Worker:
         maintenance = Maintenance(
-            self.db,
-            self.embedder,
-            interval_seconds=self.settings.worker.maintenance_seconds,
-            event_retention_days=self.settings.worker.event_retention_days,
+            self.db, self.embedder, self.settings.retention, interval_seconds=self.settings.worker.maintenance_seconds
         )
         return Worker(self.db, self.planner, self.settings.worker, maintenance, name=name)
 
@@ -79,6 +78,14 @@ async def open_core(settings: Settings, *, preloaded_model: Any | None = None) -
         db = await stack.enter_async_context(open_database(settings))
         dsn = db.dsn
         embedder = await stack.enter_async_context(open_embedder(settings.embedding, preloaded_model=preloaded_model))
+
+        def on_control(payload: str) -> None:
+            message = control.parse(payload)
+            if message.get("kind") == control.FORGET_USER and isinstance(message.get("user_id"), str):
+                embedder.forget_owner(message["user_id"])
+
+        await stack.enter_async_context(listening(db, control.CONTROL_CHANNEL, on_control))
+        await PrivacyService(db, None, erasure_secret=settings.erasure_secret).ensure_secret()
         chat = mem0 = None
         if settings.llm is not None:
             mem0 = await asyncio.to_thread(load_mem0_logic, settings.data_dir / "mem0")
@@ -110,6 +117,7 @@ async def running_server(core: Core, *, listen: str | None = None) -> AsyncItera
             ),
             queue=QueueService(core.db),
             users=UserService(core.db),
+            privacy=PrivacyService(core.db, core.embedder, erasure_secret=settings.erasure_secret),
         )
         async with serve_grpc(
             MemoryServicer(services, stream_write_timeout=settings.stream_write_timeout_seconds),

@@ -60,8 +60,17 @@ class WorkerSettings:
     retry_budget_seconds: float
     poll_seconds: float
     duplicate_threshold: float
-    event_retention_days: float
     maintenance_seconds: float
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long what users said and what happened to it is kept (per-user retention comes on top)."""
+
+    event_days: float  # 0 keeps events forever
+    task_days: float  # finished tasks (counts, errors) are deleted after this; 0 keeps them
+    task_text_seconds: float  # a finished task's raw turn is emptied after this grace period
+    failed_task_text_days: float  # ...except a failed one's, kept this long so it can be requeued
 
 
 @dataclass(frozen=True)
@@ -80,9 +89,11 @@ class Settings:
     stream_queue_size: int
     stream_write_timeout_seconds: float
     heartbeat_seconds: float
+    erasure_secret: str | None
     embedding: EmbeddingSettings
     llm: LlmSettings | None
     worker: WorkerSettings
+    retention: RetentionSettings
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], **overrides: object) -> Settings:
@@ -101,6 +112,7 @@ class Settings:
             stream_queue_size=env.integer("STREAM_QUEUE_SIZE", 1000, minimum=1),
             stream_write_timeout_seconds=env.number("STREAM_WRITE_TIMEOUT_SECONDS", 30.0, minimum=0.1),
             heartbeat_seconds=env.number("HEARTBEAT_SECONDS", 15.0, minimum=0.1),
+            erasure_secret=env.text("ERASURE_SECRET"),
             embedding=_embedding_settings(env),
             llm=_llm_settings(env),
             worker=WorkerSettings(
@@ -112,8 +124,13 @@ class Settings:
                 retry_budget_seconds=env.number("TASK_RETRY_BUDGET_SECONDS", 6 * 3600.0, minimum=0),
                 poll_seconds=env.number("POLL_SECONDS", 2.0, minimum=0.05),
                 duplicate_threshold=env.number("DUPLICATE_THRESHOLD", 0.85, minimum=0, maximum=1),
-                event_retention_days=env.number("EVENT_RETENTION_DAYS", 7.0, minimum=0),
                 maintenance_seconds=env.number("MAINTENANCE_SECONDS", 30.0, minimum=0.1),
+            ),
+            retention=RetentionSettings(
+                event_days=env.number("EVENT_RETENTION_DAYS", 7.0, minimum=0),
+                task_days=env.number("TASK_RETENTION_DAYS", 30.0, minimum=0),
+                task_text_seconds=env.number("TASK_TEXT_RETENTION_SECONDS", 900.0, minimum=0),
+                failed_task_text_days=env.number("FAILED_TASK_TEXT_RETENTION_DAYS", 7.0, minimum=0),
             ),
         )
         if settings.pool_min_size > settings.pool_max_size:

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 Vector = NDArray[np.float32]
 T = TypeVar("T")
 GLOBAL_AGENT = ""  # agent_id of facts every agent of the user sees
+EXTRACTION_OFF = "extraction is turned off for the user"  # why a task was skipped
 
 
 class FactSource(StrEnum):
@@ -317,3 +318,38 @@ class ExtractionPlan:
 class Page(Generic[T]):
     items: list[T]
     next_page_token: str
+
+
+EXPORT_FORMAT_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class ExportCounts:
+    facts: int
+    fact_changes: int
+    tasks: int
+    events: int
+    agents: int
+
+
+@dataclass(frozen=True)
+class ExportHeader:
+    """The first record of an export: what follows, taken when."""
+
+    user_id: str
+    snapshot_at: datetime
+    counts: ExportCounts
+    format_version: str = EXPORT_FORMAT_VERSION
+
+
+ExportRecord = ExportHeader | UserSettings | Agent | Fact | FactChange | ExtractionTask | ExtractionEvent
+
+
+@dataclass(frozen=True)
+class ErasureReceipt:
+    """What ForgetUser removed: counts per table and a time, never content."""
+
+    user_id: str
+    erased_at: datetime
+    deleted_rows: dict[str, int]
+    ledger_id: int  # 0 when there was nothing to erase

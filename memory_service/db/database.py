@@ -113,6 +113,12 @@ class Database:
         async with self.connection() as conn, conn.transaction():
             yield conn
 
+    @contextlib.asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Connection]:
+        """A read-only repeatable-read transaction: every statement sees the database as of the first one."""
+        async with self.connection() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            yield conn
+
     async def ping(self) -> None:
         async with self.connection() as conn:
             await conn.fetchval("SELECT 1")

@@ -258,10 +258,44 @@ async def edit(
     return edited
 
 
-async def delete(conn: Connection, user_id: str, fact_id: UUID) -> bool:
-    """Deletes a fact for good; its history goes with it (ON DELETE CASCADE)."""
-    status: str = await conn.execute("DELETE FROM facts WHERE user_id = $1 AND id = $2", user_id, fact_id)
-    return status.endswith(" 1")
+async def erase(conn: Connection, user_id: str, fact_id: UUID, tombstone: FactChangeType) -> list[Fact]:
+    """Erases a fact and every version linked to it, leaving a tombstone per version; [] if there is none.
+
+    Runs inside a transaction that holds lock_user(). The rows and their vectors go;
+    the texts also leave every history entry that quoted them (another fact's
+    "superseded by ..."), and the raw turns they were extracted from. What stays is
+    one history entry per version of the given type (DELETED, EXPIRED) with ids and
+    a time, no content.
+    """
+    found = await history(conn, user_id, fact_id)
+    if found is None:
+        return []
+    versions = found.versions
+    await erase_versions(conn, user_id, versions, tombstone)
+    return versions
+
+
+async def erase_versions(conn: Connection, user_id: str, versions: Sequence[Fact], tombstone: FactChangeType) -> None:
+    ids = [v.id for v in versions]
+    texts = list({v.text for v in versions})
+    await conn.execute("DELETE FROM fact_history WHERE user_id = $1 AND fact_id = ANY($2::uuid[])", user_id, ids)
+    await conn.execute(
+        """UPDATE fact_history SET
+               old_text = CASE WHEN old_text = ANY($2::text[]) THEN NULL ELSE old_text END,
+               new_text = CASE WHEN new_text = ANY($2::text[]) THEN NULL ELSE new_text END
+           WHERE user_id = $1 AND (old_text = ANY($2::text[]) OR new_text = ANY($2::text[]))""",
+        user_id,
+        texts,
+    )
+    tasks = [v.source_task_id for v in versions if v.source_task_id is not None]
+    if tasks:
+        await conn.execute(
+            "UPDATE extraction_tasks SET user_message = '', ai_response = '' WHERE user_id = $1 AND id = ANY($2::uuid[])",
+            user_id,
+            tasks,
+        )
+    await conn.execute("DELETE FROM facts WHERE user_id = $1 AND id = ANY($2::uuid[])", user_id, ids)
+    await _record_history(conn, user_id, [(i, tombstone, None, None) for i in ids], task_id=None, request_id=None)
 
 
 def _validity(as_of_param: str) -> str:
@@ -478,3 +512,16 @@ async def _record_history(
            VALUES ($1, $2, $3, $4, $5, $6, $7)""",
         [(fact_id, user_id, kind.value, old, new, task_id, request_id) for fact_id, kind, old, new in changes],
     )
+
+
+async def versions_older_than(conn: Connection, user_id: str, days: int, limit: int) -> list[Fact]:
+    """A user's fact versions that became true longer ago than their retention period."""
+    records = await conn.fetch(
+        f"""SELECT {rows.FACT_COLUMNS} FROM facts f
+            WHERE f.user_id = $1 AND f.valid_from < now() - make_interval(days => $2)
+            ORDER BY f.valid_from LIMIT $3""",
+        user_id,
+        days,
+        limit,
+    )
+    return [rows.fact(r) for r in records]

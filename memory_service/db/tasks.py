@@ -313,3 +313,81 @@ async def stats(conn: Connection, user_id: str | None = None) -> QueueStats:
         oldest_pending_age_seconds=float(row["oldest_pending_age"]),
         average_duration_seconds=float(row["average_duration"]),
     )
+
+
+async def skip(conn: Connection, claim: ClaimedTask, reason: str) -> ExtractionTask | None:
+    """Ends a claimed task without running it (extraction turned off), fenced; its turn is emptied."""
+    row = await conn.fetchrow(
+        f"""
+        UPDATE extraction_tasks t SET status = 'skipped', finished_at = now(), due_at = now(), lease_token = NULL,
+            skipped_reason = $3, user_message = '', ai_response = ''
+        WHERE t.id = $1 AND t.lease_token = $2 AND t.status = 'processing'
+        RETURNING {rows.TASK_COLUMNS}
+        """,
+        claim.task.id,
+        claim.lease_token,
+        reason,
+    )
+    return rows.task(row) if row else None
+
+
+async def skip_pending(conn: Connection, user_id: str, reason: str) -> list[ExtractionTask]:
+    """Ends a user's waiting turns without running them; their words are emptied at once."""
+    records = await conn.fetch(
+        f"""
+        UPDATE extraction_tasks t SET status = 'skipped', finished_at = now(), due_at = now(),
+            skipped_reason = $2, user_message = '', ai_response = ''
+        WHERE t.user_id = $1 AND t.status = 'pending'
+        RETURNING {rows.TASK_COLUMNS}
+        """,
+        user_id,
+        reason,
+    )
+    return [rows.task(r) for r in records]
+
+
+async def empty_finished_texts(conn: Connection, *, finished_before_seconds: float, failed_before_days: float) -> int:
+    """Empties the raw turns of finished tasks past their grace period (failed ones are kept longer, to requeue).
+
+    In batches that skip rows other transactions hold, so the sweep never waits on or deadlocks with a worker.
+    """
+    status: str = await conn.execute(
+        """
+        UPDATE extraction_tasks SET user_message = '', ai_response = ''
+        WHERE id IN (
+            SELECT id FROM extraction_tasks
+            WHERE user_message <> ''
+              AND ((status IN ('completed', 'skipped') AND finished_at < now() - make_interval(secs => $1))
+                OR (status = 'failed' AND finished_at < now() - make_interval(secs => $2)))
+            LIMIT 1000 FOR UPDATE SKIP LOCKED)
+        """,
+        finished_before_seconds,
+        failed_before_days * 86400,
+    )
+    return int(status.split()[-1])
+
+
+async def delete_finished(conn: Connection, *, older_than_days: float) -> int:
+    """Deletes tasks finished longer ago than the retention (a batch; the next round continues)."""
+    status: str = await conn.execute(
+        """
+        DELETE FROM extraction_tasks WHERE id IN (
+            SELECT id FROM extraction_tasks
+            WHERE status IN ('completed', 'skipped', 'failed') AND finished_at < now() - make_interval(secs => $1)
+            LIMIT 1000 FOR UPDATE SKIP LOCKED)
+        """,
+        older_than_days * 86400,
+    )
+    return int(status.split()[-1])
+
+
+async def empty_texts_older_than(conn: Connection, user_id: str, days: int) -> int:
+    """A user's retention: no raw turn of theirs is kept longer than it, finished or not."""
+    status: str = await conn.execute(
+        """UPDATE extraction_tasks SET user_message = '', ai_response = ''
+           WHERE user_id = $1 AND created_at < now() - make_interval(days => $2)
+             AND (user_message <> '' OR ai_response <> '')""",
+        user_id,
+        days,
+    )
+    return int(status.split()[-1])

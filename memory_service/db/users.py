@@ -106,3 +106,26 @@ async def list_agents(conn: Connection, *, after: str | None, limit: int) -> lis
         limit,
     )
     return [rows.agent(r) for r in records]
+
+
+async def agents_of_user(conn: Connection, user_id: str) -> list[Agent]:
+    """The agents a user's facts or tasks refer to; unregistered ones with the default scope."""
+    records = await conn.fetch(
+        """
+        WITH referred AS (
+            SELECT agent_id FROM facts WHERE user_id = $1 AND agent_id <> ''
+            UNION SELECT agent_id FROM extraction_tasks WHERE user_id = $1 AND agent_id <> ''
+        )
+        SELECT r.agent_id, COALESCE(a.memory_scope, 'global') AS memory_scope, a.created_at, a.updated_at,
+               COALESCE(a.display_name, '') AS display_name
+        FROM referred r LEFT JOIN agents a USING (agent_id) ORDER BY r.agent_id
+        """,
+        user_id,
+    )
+    return [rows.agent(r) for r in records]
+
+
+async def with_retention(conn: Connection) -> list[tuple[str, int]]:
+    """(user_id, retention_days) of every user who set a retention period."""
+    records = await conn.fetch("SELECT user_id, retention_days FROM users WHERE retention_days > 0 ORDER BY user_id")
+    return [(r["user_id"], r["retention_days"]) for r in records]

@@ -22,6 +22,12 @@ class Embedder(Protocol):
         """Stored with every vector; only vectors of the active model_id are compared."""
         ...
 
-    async def embed(self, texts: Sequence[str], priority: Priority = Priority.INTERACTIVE) -> list[Vector]:
-        """One vector per text, in order."""
+    async def embed(
+        self, texts: Sequence[str], priority: Priority = Priority.INTERACTIVE, *, owner: str | None = None
+    ) -> list[Vector]:
+        """One vector per text, in order; `owner` (a user id) lets the embedder cache them for that user."""
+        ...
+
+    def forget_owner(self, owner: str) -> int:
+        """Drops whatever is cached of a user's texts."""
         ...

@@ -3,6 +3,10 @@
 Greedy batching: while the model is busy, requests queue up; the next model call
 takes them all (up to max_batch), interactive ones first. An idle model runs a
 request at once, so batching adds no latency at low load.
+
+The cache holds users' words, so it is keyed by the user they belong to: one
+user never hits another's entry, and forget_owner() drops everything of a user
+(DeleteFact, ForgetUser). Texts embedded without an owner are never cached.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ BatchEncoder = Callable[[list[str]], Awaitable[list[Vector]]]
 class _Waiting:
     text: str
     futures: list[asyncio.Future[Vector]] = field(default_factory=list)
+    owners: set[str] = field(default_factory=set)  # the users whose cache the result goes to
 
 
 class BatchingEmbedder:
@@ -46,7 +51,7 @@ class BatchingEmbedder:
         # Background batches stay small so an interactive request never waits
         # behind a long model call.
         self._background_max_batch = min(background_max_batch, max_batch)
-        self._cache: OrderedDict[str, Vector] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], Vector] = OrderedDict()
         self._cache_size = cache_size
         self._queues: dict[Priority, OrderedDict[str, _Waiting]] = {p: OrderedDict() for p in Priority}
         self._drainer: asyncio.Task[None] | None = None
@@ -56,19 +61,25 @@ class BatchingEmbedder:
     def model_id(self) -> str:
         return self._model_id
 
-    async def embed(self, texts: Sequence[str], priority: Priority = Priority.INTERACTIVE) -> list[Vector]:
+    async def embed(
+        self, texts: Sequence[str], priority: Priority = Priority.INTERACTIVE, *, owner: str | None = None
+    ) -> list[Vector]:
+        """One vector per text; `owner` (a user id) makes the results cacheable for that user."""
         if self._closed:
             raise Unavailable("the embedder is shutting down", reason="EMBEDDER_UNAVAILABLE")
         loop = asyncio.get_running_loop()
         results: list[Vector | asyncio.Future[Vector]] = []
         for text in texts:
-            cached = self._cache.get(text)
+            cached = self._cache.get((owner, text)) if owner is not None else None
             if cached is not None:
-                self._cache.move_to_end(text)
+                self._cache.move_to_end((owner, text))  # type: ignore[arg-type]
                 results.append(cached)
                 continue
             future: asyncio.Future[Vector] = loop.create_future()
-            self._waiting_for(text, priority).futures.append(future)
+            waiting = self._waiting_for(text, priority)
+            waiting.futures.append(future)
+            if owner is not None:
+                waiting.owners.add(owner)
             results.append(future)
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain(), name="embedding-batcher")
@@ -123,15 +134,27 @@ class BatchingEmbedder:
                             future.set_exception(error)
                 continue
             for waiting, vector in zip(batch, vectors, strict=True):
-                self._remember(waiting.text, vector)
+                for owner in waiting.owners:
+                    self._remember(owner, waiting.text, vector)
                 for future in waiting.futures:
                     if not future.done():
                         future.set_result(vector)
 
-    def _remember(self, text: str, vector: Vector) -> None:
+    def _remember(self, owner: str, text: str, vector: Vector) -> None:
         if self._cache_size <= 0:
             return
-        self._cache[text] = vector
-        self._cache.move_to_end(text)
+        self._cache[(owner, text)] = vector
+        self._cache.move_to_end((owner, text))
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
+
+    def forget_owner(self, owner: str) -> int:
+        """Drops every cached vector of a user's texts; returns how many."""
+        keys = [key for key in self._cache if key[0] == owner]
+        for key in keys:
+            del self._cache[key]
+        return len(keys)
+
+    def cached_texts(self) -> list[tuple[str, str]]:
+        """(owner, text) of every cached entry, for tests that prove what is (not) kept."""
+        return list(self._cache)

@@ -1,4 +1,4 @@
-"""Periodic upkeep run beside each worker: fail dead last attempts, prune old events, re-embed old vectors.
+"""Periodic upkeep run beside each worker: fail dead last attempts, retention sweeps, re-embed old vectors.
 
 Every step is idempotent, so several workers may run it at once.
 """
@@ -10,12 +10,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from memory_service.config import RetentionSettings
 from memory_service.db import Database
 from memory_service.db import events as events_sql
 from memory_service.db import facts as facts_sql
 from memory_service.db import tasks as tasks_sql
 from memory_service.domain import EventType
 from memory_service.embeddings import Embedder, Priority
+from memory_service.extraction.retention import Retention
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +27,12 @@ REEMBED_ROUNDS = 20
 
 class Maintenance:
     def __init__(
-        self, db: Database, embedder: Embedder, *, interval_seconds: float, event_retention_days: float
+        self, db: Database, embedder: Embedder, retention: RetentionSettings, *, interval_seconds: float
     ) -> None:
         self._db = db
         self._embedder = embedder
         self._interval = interval_seconds
-        self._event_retention_days = event_retention_days
+        self.retention = Retention(db, embedder, retention)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -52,9 +54,7 @@ class Maintenance:
 
     async def run_once(self) -> None:
         await self.fail_expired_last_attempts()
-        if self._event_retention_days > 0:
-            async with self._db.connection() as conn:
-                await events_sql.prune_older_than(conn, self._event_retention_days)
+        await self.retention.run_once()
         for _ in range(REEMBED_ROUNDS):  # bounded: the next round continues
             if not await self.reembed_batch():
                 break

@@ -116,7 +116,7 @@ class ExtractionPlanner:
     async def _reconcile(self, turn: Turn, scope: Scope, texts: list[str], task_id: UUID | None) -> ExtractionPlan:
         if not texts:
             return ExtractionPlan(self.mode, ())
-        vectors = await self._embedder.embed(texts, Priority.BACKGROUND)
+        vectors = await self._embedder.embed(texts, Priority.BACKGROUND, owner=turn.user_id)
         changes: list[PlannedChange] = []
         fresh: list[tuple[str, Vector]] = []
         candidates: dict[UUID, Fact] = {}
@@ -150,7 +150,9 @@ class ExtractionPlanner:
         to_embed = [
             text for action, text, _ in decisions if action is not PlannedAction.SUPERSEDE and text not in fresh_vectors
         ]
-        new_vectors = dict(zip(to_embed, await self._embedder.embed(to_embed, Priority.BACKGROUND), strict=True))
+        new_vectors = dict(
+            zip(to_embed, await self._embedder.embed(to_embed, Priority.BACKGROUND, owner=turn.user_id), strict=True)
+        )
         for action, text, existing in decisions:
             if action is PlannedAction.SUPERSEDE:
                 changes.append(PlannedChange(action, None, existing))

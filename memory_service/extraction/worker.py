@@ -26,8 +26,10 @@ from memory_service.db import Connection, Database
 from memory_service.db import events as events_sql
 from memory_service.db import facts as facts_sql
 from memory_service.db import tasks as tasks_sql
+from memory_service.db import users as users_sql
 from memory_service.db.listener import listening
 from memory_service.domain import (
+    EXTRACTION_OFF,
     ClaimedTask,
     EventType,
     ExtractionPlan,
@@ -205,6 +207,10 @@ class Worker:
         task = claim.task
         async with self._db.transaction() as conn:
             await facts_sql.lock_user(conn, task.user_id)
+            settings = await users_sql.get_settings(conn, task.user_id)
+            if settings is not None and not settings.extraction_enabled:
+                await self._skip(conn, claim)  # turned off while the turn was planned: store nothing
+                return
             done = await tasks_sql.complete(conn, claim, counts, plan.skipped_reason)
             if done is None:
                 raise LeaseLost()  # rolls back: nothing of this attempt is written
@@ -223,6 +229,21 @@ class Worker:
                 ],
             )
         log.info("task completed", extra={"task_id": str(done.id), "attempt": claim.attempt, **counts.as_json()})
+
+    async def _skip(self, conn: Connection, claim: ClaimedTask) -> None:
+        skipped = await tasks_sql.skip(conn, claim, EXTRACTION_OFF)
+        if skipped is None:
+            raise LeaseLost()
+        event = events_sql.NewEvent(
+            skipped.user_id,
+            skipped.agent_id,
+            skipped.id,
+            EventType.SKIPPED,
+            claim.attempt,
+            {"skipped_reason": EXTRACTION_OFF},
+        )
+        await events_sql.append(conn, [event])
+        log.info("task skipped: extraction is off for its user", extra={"task_id": str(skipped.id)})
 
     async def _heartbeat(self, claim: ClaimedTask, work: asyncio.Task[None]) -> None:
         """Pushes the lease forward while the work runs; stops the work when the lease is lost."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
-from voxbridge.memory.v1 import extraction_pb2, fact_pb2, memory_service_pb2, user_pb2
+from voxbridge.memory.v1 import export_pb2, extraction_pb2, fact_pb2, memory_service_pb2, user_pb2
 
 from memory_service import domain
 from memory_service.errors import InvalidArgument
@@ -268,6 +268,46 @@ def agent(value: domain.Agent) -> user_pb2.Agent:
         created_at=timestamp(value.created_at),
         updated_at=timestamp(value.updated_at),
         display_name=value.display_name,
+    )
+
+
+def export_record(value: domain.ExportRecord) -> export_pb2.ExportRecord:
+    """One record of an export, the same for the gRPC stream and the CLI's JSON lines."""
+    if isinstance(value, domain.ExportHeader):
+        counts = value.counts
+        return export_pb2.ExportRecord(
+            header=export_pb2.ExportHeader(
+                format_version=value.format_version,
+                user_id=value.user_id,
+                snapshot_at=timestamp(value.snapshot_at),
+                counts=export_pb2.ExportCounts(
+                    facts=counts.facts,
+                    fact_changes=counts.fact_changes,
+                    tasks=counts.tasks,
+                    events=counts.events,
+                    agents=counts.agents,
+                ),
+            )
+        )
+    if isinstance(value, domain.UserSettings):
+        return export_pb2.ExportRecord(settings=user_settings(value))
+    if isinstance(value, domain.Agent):
+        return export_pb2.ExportRecord(agent=agent(value))
+    if isinstance(value, domain.Fact):
+        return export_pb2.ExportRecord(fact=fact(value))
+    if isinstance(value, domain.FactChange):
+        return export_pb2.ExportRecord(fact_change=fact_change(value))
+    if isinstance(value, domain.ExtractionTask):
+        return export_pb2.ExportRecord(task=task(value))
+    return export_pb2.ExportRecord(event=event(value))
+
+
+def erasure_receipt(value: domain.ErasureReceipt) -> export_pb2.ErasureReceipt:
+    return export_pb2.ErasureReceipt(
+        user_id=value.user_id,
+        erased_at=timestamp(value.erased_at),
+        deleted_rows=value.deleted_rows,
+        ledger_id=value.ledger_id,
     )
 
 

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import grpc
-from voxbridge.memory.v1 import extraction_pb2, fact_pb2, memory_service_pb2, memory_service_pb2_grpc, user_pb2
+from voxbridge.memory.v1 import (
+    export_pb2,
+    extraction_pb2,
+    fact_pb2,
+    memory_service_pb2,
+    memory_service_pb2_grpc,
+    user_pb2,
+)
 
 from memory_service.domain import Turn
 from memory_service.errors import InvalidArgument, NotImplementedYet, ResourceExhausted
@@ -15,10 +22,13 @@ from memory_service.grpc_api import convert
 from memory_service.service.context import ContextService
 from memory_service.service.extraction import ExtractionService
 from memory_service.service.facts import FactService
+from memory_service.service.privacy import PrivacyService
 from memory_service.service.queue import QueueService
 from memory_service.service.users import SettingsInput, UserService
 
 Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
+# Records per ExportUserResponse: a few hundred KB, well under the message size limit.
+EXPORT_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,7 @@ class Services:
     extraction: ExtractionService
     queue: QueueService
     users: UserService
+    privacy: PrivacyService
 
 
 class MemoryServicer(memory_service_pb2_grpc.MemoryServiceServicer):  # type: ignore[misc]  # generated, untyped
@@ -208,13 +219,32 @@ class MemoryServicer(memory_service_pb2_grpc.MemoryServiceServicer):  # type: ig
         return convert.user_settings(updated)
 
     async def ExportUser(self, request: memory_service_pb2.ExportUserRequest, context: Context) -> None:
-        raise NotImplementedYet(
-            "ExportUser is declared but not implemented yet (GDPR export arrives with its own issue)"
-        )
+        chunk: list[export_pb2.ExportRecord] = []
+        records = self._s.privacy.export(request.user_id)
+        try:
+            async for record in records:
+                chunk.append(convert.export_record(record))
+                if len(chunk) >= EXPORT_CHUNK:
+                    await self._write(context, memory_service_pb2.ExportUserResponse(records=chunk))
+                    chunk = []
+            if chunk:
+                await self._write(context, memory_service_pb2.ExportUserResponse(records=chunk))
+        finally:
+            await records.aclose()
 
     async def ForgetUser(
         self, request: memory_service_pb2.ForgetUserRequest, context: Context
     ) -> memory_service_pb2.ForgetUserResponse:
-        raise NotImplementedYet(
-            "ForgetUser is declared but not implemented yet (GDPR erasure arrives with its own issue)"
-        )
+        receipt = await self._s.privacy.forget(request.user_id)
+        return memory_service_pb2.ForgetUserResponse(receipt=convert.erasure_receipt(receipt))
+
+    async def _write(self, context: Context, message: Any) -> None:
+        """A stream write that gives up on a reader who stopped reading (its snapshot holds a connection)."""
+        try:
+            await asyncio.wait_for(context.write(message), self._stream_write_timeout)
+        except TimeoutError:
+            raise ResourceExhausted(
+                f"the stream stopped being read for {self._stream_write_timeout:.0f}s",
+                retry_after=1.0,
+                reason="SUBSCRIBER_TOO_SLOW",
+            ) from None

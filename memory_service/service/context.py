@@ -46,7 +46,7 @@ class ContextService:
         as_of = check.past_time("as_of", as_of)
         check.raise_if_invalid()
 
-        [vector] = await self._embedder.embed([query], Priority.INTERACTIVE)
+        [vector] = await self._embedder.embed([query], Priority.INTERACTIVE, owner=user_id)
         async with self._db.connection() as conn:
             facts = await facts_sql.search(
                 conn,

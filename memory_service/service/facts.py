@@ -8,7 +8,8 @@ from datetime import datetime
 from memory_service.db import Database
 from memory_service.db import facts as facts_sql
 from memory_service.db import users as users_sql
-from memory_service.domain import Fact, FactDraft, FactEdit, FactHistory, FactSource, Page
+from memory_service.db.control import announce_forgotten
+from memory_service.domain import Fact, FactChangeType, FactDraft, FactEdit, FactHistory, FactSource, Page
 from memory_service.embeddings import Embedder, Priority
 from memory_service.errors import AlreadyExists, Conflict, FailedPrecondition, NotFound
 from memory_service.service.page_tokens import decode_token, encode_token, query_fingerprint
@@ -62,7 +63,7 @@ class FactService:
             if earlier is not None:
                 return _same_request(earlier, draft_fields, request_id)
 
-        [embedding] = await self._embedder.embed([draft_fields.text], Priority.INTERACTIVE)
+        [embedding] = await self._embedder.embed([draft_fields.text], Priority.INTERACTIVE, owner=given.user_id)
         draft = draft_fields.draft(embedding, self._embedder.model_id, FactSource.MANUAL)
         async with self._db.transaction() as conn:
             await facts_sql.lock_user(conn, draft.user_id)
@@ -162,7 +163,7 @@ class FactService:
         edit = consistent_edit(current, requested)
         embedding = None
         if edit.text is not None and edit.text != current.text:
-            [embedding] = await self._embedder.embed([edit.text], Priority.INTERACTIVE)
+            [embedding] = await self._embedder.embed([edit.text], Priority.INTERACTIVE, owner=user_id)
         async with self._db.transaction() as conn:
             await facts_sql.lock_user(conn, user_id)
             if edit.fact_key and edit.fact_key != current.fact_key:
@@ -207,9 +208,13 @@ class FactService:
         assert fact_uuid is not None
         async with self._db.transaction() as conn:
             await facts_sql.lock_user(conn, user_id)
-            deleted = await facts_sql.delete(conn, user_id, fact_uuid)
-        if not deleted:
+            erased = await facts_sql.erase(conn, user_id, fact_uuid, FactChangeType.DELETED)
+            if erased:
+                await announce_forgotten(conn, user_id)
+        if not erased:
             raise _not_found(user_id, fact_id)
+        # Cached vectors of the user's texts go too, here at once and on every other replica by notification.
+        self._embedder.forget_owner(user_id)
 
 
 def consistent_edit(current: Fact, requested: FactEdit) -> FactEdit:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from memory_service.db import Database
+from memory_service.db import events as events_sql
+from memory_service.db import facts as facts_sql
+from memory_service.db import tasks as tasks_sql
 from memory_service.db import users as users_sql
-from memory_service.domain import Agent, MemoryScope, Page, UserSettings
+from memory_service.domain import EXTRACTION_OFF, Agent, EventType, MemoryScope, Page, UserSettings
 from memory_service.validation import MAX_DISPLAY_NAME_LENGTH, MAX_RETENTION_DAYS, RequestChecker
 
 SETTINGS_FIELDS = ("extraction_enabled", "retention_days", "display_name")
@@ -54,13 +57,32 @@ class UserService:
         )
         check.raise_if_invalid()
         async with self._db.transaction() as conn:
-            return await users_sql.update_settings(
+            await facts_sql.lock_user(conn, user_id)  # a worker applying this user's turn finishes first
+            settings = await users_sql.update_settings(
                 conn,
                 user_id,
                 extraction_enabled=given.extraction_enabled if "extraction_enabled" in paths else None,
                 retention_days=given.retention_days if "retention_days" in paths else None,
                 display_name=display_name,
             )
+            if not settings.extraction_enabled:
+                # Turning extraction off also stops the turns already queued: nothing of them is stored.
+                skipped = await tasks_sql.skip_pending(conn, user_id, EXTRACTION_OFF)
+                await events_sql.append(
+                    conn,
+                    [
+                        events_sql.NewEvent(
+                            t.user_id,
+                            t.agent_id,
+                            t.id,
+                            EventType.SKIPPED,
+                            t.attempts,
+                            {"skipped_reason": EXTRACTION_OFF},
+                        )
+                        for t in skipped
+                    ],
+                )
+        return settings
 
     async def register_agent(self, agent_id: str, scope: MemoryScope | None, display_name: str = "") -> Agent:
         check = RequestChecker()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import psycopg
 from voxbridge.memory.v1 import extraction_pb2
 from voxbridge.memory.v1 import memory_service_pb2 as pb
@@ -12,7 +14,8 @@ from tests.support.rpc import new_fact
 
 
 def maintenance_of(service: Service, retention_days: float = 7) -> Maintenance:
-    return Maintenance(service.core.db, service.core.embedder, interval_seconds=60, event_retention_days=retention_days)
+    retention = dataclasses.replace(service.core.settings.retention, event_days=retention_days)
+    return Maintenance(service.core.db, service.core.embedder, retention, interval_seconds=60)
 
 
 async def test_facts_of_an_old_model_are_re_embedded_and_searchable_again(service: Service, database_url: str) -> None:

@@ -17,6 +17,8 @@ EXPECTED_TABLES = {
     "memory_event_log",
     "system_settings",
     "extraction_task_counts",
+    "erasure_ledger",
+    "fact_embeddings",
     "alembic_version",
 }
 EXPECTED_INDEXES = {

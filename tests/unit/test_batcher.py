@@ -50,13 +50,21 @@ async def test_interactive_requests_overtake_background_ones() -> None:
     assert all(len(batch) <= 4 for batch in encoder.batches[2:])
 
 
-async def test_cache_and_failures() -> None:
+async def test_the_cache_is_per_user_and_forgets_a_user() -> None:
     encoder = RecordingEncoder()
     embedder = BatchingEmbedder(encoder, model_id="fake", cache_size=10)
-    await embedder.embed(["same"])
-    await embedder.embed(["same"])
+    await embedder.embed(["same"], owner="alice")
+    await embedder.embed(["same"], owner="alice")
     assert encoder.batches == [["same"]]
+    await embedder.embed(["same"], owner="bob")  # never another user's entry
+    await embedder.embed(["unowned"])
+    await embedder.embed(["unowned"])  # no owner: never cached
+    assert encoder.batches == [["same"], ["same"], ["unowned"], ["unowned"]]
+    assert embedder.forget_owner("alice") == 1
+    assert embedder.cached_texts() == [("bob", "same")]
 
+
+async def test_failures_reach_every_waiter() -> None:
     broken = BatchingEmbedder(RecordingEncoder(fail=True), model_id="fake")
     with pytest.raises(Unavailable, match="embedder failed"):
         await broken.embed(["x"])
