@@ -68,7 +68,9 @@ async def open_core(settings: Settings, *, preloaded_model: Any | None = None) -
         db = await stack.enter_async_context(
             Database.open(dsn, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
         )
-        embedder = await stack.enter_async_context(open_embedder(settings.embedding, preloaded_model=preloaded_model))
+        embedder = await stack.enter_async_context(
+            open_embedder(settings.embedding, cache_dir=settings.model_cache_dir, preloaded_model=preloaded_model)
+        )
         chat = mem0 = None
         if settings.llm is not None:
             mem0 = await asyncio.to_thread(load_mem0_logic, settings.data_dir / "mem0")
