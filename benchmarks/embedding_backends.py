@@ -3,7 +3,7 @@
     python benchmarks/embedding_backends.py [--queries 300] [--texts 1024]
 
 One run, one machine: both backends embed the same texts through the same blocking encoders the service's
-embedding thread calls. Prints JSON: one-query latency p50/p95/p99 (short utterances, one at a time), texts/s
+embedding thread calls, taking turns, so a shared machine's load falls on both alike. Prints JSON: one-query latency p50/p95/p99 (short utterances, one at a time), texts/s
 for batches of 32 and 128 (best of three), the largest cosine distance between the two backends' vectors,
 the one-off export time, and the time from process start to a first vector for each backend (ONNX from a warm
 cache).
@@ -56,25 +56,31 @@ def facts(count: int) -> list[str]:
     ]
 
 
-def one_query_latency(encode: Encoder, queries: list[str]) -> dict[str, Any]:
-    encode(queries[:10])  # warm-up
-    samples = []
-    for query in queries:
-        begin = time.perf_counter()
-        encode([query])
-        samples.append(time.perf_counter() - begin)
-    return summarize_ms(samples)
+def one_query_latency(backends: dict[str, Encoder], queries: list[str]) -> dict[str, dict[str, Any]]:
+    """Each query through every backend in turn (order alternating), so load on a shared machine hits both alike."""
+    samples: dict[str, list[float]] = {name: [] for name in backends}
+    for encode in backends.values():
+        encode(queries[:10])  # warm-up
+    for i, query in enumerate(queries):
+        for name in sorted(backends, reverse=i % 2 == 1):
+            begin = time.perf_counter()
+            backends[name]([query])
+            samples[name].append(time.perf_counter() - begin)
+    return {name: summarize_ms(values) for name, values in samples.items()}
 
 
-def throughput(encode: Encoder, texts: list[str], batch: int) -> float:
-    encode(texts[:batch])  # warm-up at this shape
-    best = 0.0
-    for _ in range(3):  # best of three: the machine is shared
-        begin = time.perf_counter()
-        for start in range(0, len(texts), batch):
-            encode(texts[start : start + batch])
-        best = max(best, len(texts) / (time.perf_counter() - begin))
-    return round(best, 1)
+def throughput(backends: dict[str, Encoder], texts: list[str], batch: int) -> dict[str, float]:
+    """Texts/s through batches of `batch`: best of three passes, the backends' passes interleaved."""
+    best = dict.fromkeys(backends, 0.0)
+    for encode in backends.values():
+        encode(texts[:batch])  # warm-up at this shape
+    for _ in range(3):
+        for name, encode in backends.items():
+            begin = time.perf_counter()
+            for start in range(0, len(texts), batch):
+                encode(texts[start : start + batch])
+            best[name] = max(best[name], len(texts) / (time.perf_counter() - begin))
+    return {name: round(value, 1) for name, value in best.items()}
 
 
 def start_up_seconds(backend: str, data_dir: Path) -> float:
@@ -120,11 +126,11 @@ def main() -> None:
             "cores": available_cores(),
             "onnx_export_seconds": export_seconds,
         }
-        for name, encode in backends.items():
-            report[name] = {"one_query": one_query_latency(encode, queries)}
+        for name, latency in one_query_latency(backends, queries).items():
+            report[name] = {"one_query": latency}
         for batch in (32, 128):
-            for name, encode in backends.items():
-                report[name][f"batch_{batch}_texts_per_s"] = throughput(encode, texts, batch)
+            for name, texts_per_s in throughput(backends, texts, batch).items():
+                report[name][f"batch_{batch}_texts_per_s"] = texts_per_s
         report["onnx_to_torch"] = {
             "one_query_p50": round(report["onnx"]["one_query"]["p50_ms"] / report["torch"]["one_query"]["p50_ms"], 2),
             **{
