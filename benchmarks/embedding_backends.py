@@ -56,16 +56,21 @@ def facts(count: int) -> list[str]:
     ]
 
 
-def one_query_latency(backends: dict[str, Encoder], queries: list[str]) -> dict[str, dict[str, Any]]:
-    """Each query through every backend in turn (order alternating), so load on a shared machine hits both alike."""
+def one_query_latency(backends: dict[str, Encoder], queries: list[str], block: int = 25) -> dict[str, dict[str, Any]]:
+    """The queries one at a time, the backends taking turns every `block` queries.
+
+    Turns spread a shared machine's load over both; blocks rather than single queries keep one backend's
+    worker threads, still spinning after its call, from slowing the other's next call.
+    """
     samples: dict[str, list[float]] = {name: [] for name in backends}
     for encode in backends.values():
         encode(queries[:10])  # warm-up
-    for i, query in enumerate(queries):
-        for name in sorted(backends, reverse=i % 2 == 1):
-            begin = time.perf_counter()
-            backends[name]([query])
-            samples[name].append(time.perf_counter() - begin)
+    for start in range(0, len(queries), block):
+        for name, encode in backends.items():
+            for query in queries[start : start + block]:
+                begin = time.perf_counter()
+                encode([query])
+                samples[name].append(time.perf_counter() - begin)
     return {name: summarize_ms(values) for name, values in samples.items()}
 
 
