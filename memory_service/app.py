@@ -77,7 +77,9 @@ async def open_core(settings: Settings, *, preloaded_model: Any | None = None) -
     async with contextlib.AsyncExitStack() as stack:
         db = await stack.enter_async_context(open_database(settings))
         dsn = db.dsn
-        embedder = await stack.enter_async_context(open_embedder(settings.embedding, preloaded_model=preloaded_model))
+        embedder = await stack.enter_async_context(
+            open_embedder(settings.embedding, cache_dir=settings.model_cache_dir, preloaded_model=preloaded_model)
+        )
 
         def on_control(payload: str) -> None:
             message = control.parse(payload)

@@ -12,6 +12,8 @@ DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 PREFIX = "MEMORY_"
 
 EmbeddingProvider = Literal["local", "openai", "azure"]
+# auto: ONNX Runtime when the local model can be exported exactly, else sentence-transformers (torch).
+EmbeddingBackend = Literal["auto", "onnx", "torch"]
 LlmProvider = Literal["openai", "azure"]
 
 
@@ -39,6 +41,8 @@ class EmbeddingSettings:
     provider: EmbeddingProvider
     model: str
     device: str
+    backend: EmbeddingBackend
+    onnx_threads: int  # ONNX Runtime intra-op threads; 0 = one per available core
     base_url: str | None
     api_key: str | None
     api_version: str | None
@@ -94,6 +98,11 @@ class Settings:
     llm: LlmSettings | None
     worker: WorkerSettings
     retention: RetentionSettings
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """Where local models exported to ONNX are kept, one folder per model and weights."""
+        return self.data_dir / "models" / "onnx"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], **overrides: object) -> Settings:
@@ -154,6 +163,8 @@ def _embedding_settings(env: _Env) -> EmbeddingSettings:
         provider=provider,  # type: ignore[arg-type]
         model=model,
         device=env.text("EMBEDDING_DEVICE") or "cpu",
+        backend=env.choice("EMBEDDING_BACKEND", ("auto", "onnx", "torch"), "auto"),  # type: ignore[arg-type]
+        onnx_threads=env.integer("EMBEDDING_ONNX_THREADS", 0, minimum=0),
         base_url=env.text("EMBEDDING_BASE_URL"),
         api_key=env.text("EMBEDDING_API_KEY"),
         api_version=env.text("EMBEDDING_API_VERSION") or ("2024-10-21" if provider == "azure" else None),

@@ -1,4 +1,4 @@
-"""Session-wide real parts: one PostgreSQL (a migrated template cloned per test) and one loaded model."""
+"""Session-wide real parts: one PostgreSQL (a migrated template cloned per test), one loaded model, one ONNX export."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from memory_service.embeddings.local import load_model
+from memory_service.config import DEFAULT_EMBEDDING_MODEL, Settings
+from memory_service.embeddings.local import load_model, resolve_model_path
+from memory_service.embeddings.onnx_model import open_onnx_model
 from memory_service.extraction.mem0_logic import disable_mem0_phone_home
 from tests.support.database import create_template, drop_template, fresh_database, postgres_server
 from tests.support.fake_llm import FakeLlm
@@ -39,6 +41,16 @@ def database_url(admin_url: str) -> Iterator[str]:
 def sentence_model() -> Any:
     """The packaged all-MiniLM-L6-v2, loaded once for the whole run."""
     return load_model("all-MiniLM-L6-v2", "cpu")
+
+
+@pytest.fixture(scope="session")
+def onnx_data_dir(tmp_path_factory: pytest.TempPathFactory, sentence_model: Any) -> Path:
+    """A data dir whose ONNX cache holds one export of the packaged model, made once for the whole run."""
+    data_dir = tmp_path_factory.mktemp("onnx-data")
+    cache_root = Settings.from_environ({"MEMORY_DATA_DIR": str(data_dir)}).model_cache_dir
+    model_path = resolve_model_path(DEFAULT_EMBEDDING_MODEL)
+    open_onnx_model(DEFAULT_EMBEDDING_MODEL, model_path, cache_root, lambda: sentence_model)
+    return data_dir
 
 
 @pytest.fixture

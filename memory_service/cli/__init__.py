@@ -91,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(operate(args, settings))
         runner = app.serve if args.command == "serve" else app.work
         return asyncio.run(_until_signalled(runner, settings))
+    except ConfigError as exc:  # settings that only prove impossible at start (MEMORY_EMBEDDING_BACKEND=onnx)
+        print(f"memory-service: configuration error: {exc}", file=sys.stderr)
+        return 2
     except Unavailable as exc:
         print(f"memory-service: {exc}", file=sys.stderr)
         return 1

@@ -1,9 +1,10 @@
-"""Text embeddings: a local sentence-transformers model by default, OpenAI or Azure as options."""
+"""Text embeddings: a local model (ONNX Runtime or sentence-transformers) by default, OpenAI or Azure as options."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from memory_service.config import EmbeddingSettings
@@ -15,14 +16,18 @@ __all__ = ["BatchingEmbedder", "Embedder", "Priority", "open_embedder"]
 
 @contextlib.asynccontextmanager
 async def open_embedder(
-    settings: EmbeddingSettings, *, preloaded_model: Any | None = None
+    settings: EmbeddingSettings, *, cache_dir: Path | None = None, preloaded_model: Any | None = None
 ) -> AsyncIterator[BatchingEmbedder]:
-    """The configured embedder, loaded and warm, closed on exit."""
+    """The configured embedder, loaded and warm, closed on exit.
+
+    cache_dir: where local models exported to ONNX are kept (None: no ONNX). preloaded_model: a
+    SentenceTransformer already in memory, used instead of loading one whenever torch is needed.
+    """
     async with contextlib.AsyncExitStack() as stack:
         if settings.provider == "local":
             from memory_service.embeddings.local import open_local_model
 
-            local = await stack.enter_async_context(open_local_model(settings, preloaded_model))
+            local = await stack.enter_async_context(open_local_model(settings, preloaded_model, cache_dir=cache_dir))
             encode, model_id = local.encode, local.model_id
         else:
             from memory_service.embeddings.remote import RemoteEmbeddings, remote_model_id

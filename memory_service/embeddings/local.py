@@ -1,4 +1,4 @@
-"""Local sentence-transformers models, run on one dedicated thread off the event loop."""
+"""Local models on one dedicated thread off the event loop: ONNX Runtime when it reproduces the model, else torch."""
 
 from __future__ import annotations
 
@@ -6,17 +6,19 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from memory_service.config import DEFAULT_EMBEDDING_MODEL, EmbeddingSettings
+from memory_service.config import DEFAULT_EMBEDDING_MODEL, ConfigError, EmbeddingSettings
 from memory_service.domain import Vector
 
 log = logging.getLogger(__name__)
+
+Runtime = Literal["onnx", "torch"]
 
 
 def resolve_model_path(model: str) -> str:
@@ -40,17 +42,24 @@ def load_model(model: str, device: str) -> Any:
     return SentenceTransformer(resolve_model_path(model), device=device)
 
 
-class LocalModel:
-    """A loaded model and the single thread that runs it (torch parallelises inside a call)."""
+def sentence_transformers_encoder(model: Any) -> Callable[[list[str]], list[Vector]]:
+    """A blocking batch encoder over a loaded SentenceTransformer (torch parallelises inside a call)."""
 
-    def __init__(self, model: Any, model_id: str) -> None:
-        self._model = model
-        self.model_id = model_id
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedding")
-
-    def encode_blocking(self, texts: list[str]) -> list[Vector]:
-        matrix = self._model.encode(texts, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True)
+    def encode(texts: list[str]) -> list[Vector]:
+        matrix = model.encode(texts, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True)
         return [np.asarray(row, dtype=np.float32) for row in matrix]
+
+    return encode
+
+
+class LocalModel:
+    """A blocking encoder and the single thread that runs it; `runtime` says which backend that is."""
+
+    def __init__(self, encode_blocking: Callable[[list[str]], list[Vector]], model_id: str, runtime: Runtime) -> None:
+        self.encode_blocking = encode_blocking
+        self.model_id = model_id
+        self.runtime = runtime
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedding")
 
     async def encode(self, texts: list[str]) -> list[Vector]:
         return await asyncio.get_running_loop().run_in_executor(self._executor, self.encode_blocking, texts)
@@ -60,12 +69,57 @@ class LocalModel:
 
 
 @contextlib.asynccontextmanager
-async def open_local_model(settings: EmbeddingSettings, preloaded: Any | None = None) -> AsyncIterator[LocalModel]:
-    """Loads the model off the loop and warms it up, so the first request pays nothing."""
-    model = preloaded if preloaded is not None else await asyncio.to_thread(load_model, settings.model, settings.device)
-    local = LocalModel(model, model_id=settings.model)
+async def open_local_model(
+    settings: EmbeddingSettings, preloaded: Any | None = None, *, cache_dir: Path | None = None
+) -> AsyncIterator[LocalModel]:
+    """Loads the model off the loop with the configured backend and warms it up, so the first request pays nothing.
+
+    preloaded: a SentenceTransformer already in memory, used instead of loading one whenever torch is needed
+    (the torch backend, or exporting to ONNX). cache_dir: where ONNX exports are kept; None rules ONNX out.
+    The model id is the same whichever backend runs: the vectors are the same.
+    """
+    encode, runtime = await asyncio.to_thread(_choose_backend, settings, preloaded, cache_dir)
+    local = LocalModel(encode, model_id=settings.model, runtime=runtime)
+    log.info("embedding model loaded", extra={"model": settings.model, "runtime": runtime})
     await local.encode(["warm up"])
     try:
         yield local
     finally:
         await asyncio.to_thread(local.close)
+
+
+def _choose_backend(
+    settings: EmbeddingSettings, preloaded: Any | None, cache_dir: Path | None
+) -> tuple[Callable[[list[str]], list[Vector]], Runtime]:
+    """Blocking: ONNX from the cache, or exported now, or (auto) sentence-transformers with the reason logged."""
+    if settings.backend == "torch":
+        return sentence_transformers_encoder(preloaded or load_model(settings.model, settings.device)), "torch"
+    from memory_service.embeddings.onnx_model import OnnxUnavailable, open_onnx_model
+
+    loaded: list[Any] = [preloaded] if preloaded is not None else []
+
+    def sentence_transformer() -> Any:  # loaded at most once, and only when the cache cannot serve
+        if not loaded:
+            loaded.append(load_model(settings.model, settings.device))
+        return loaded[0]
+
+    try:
+        if settings.device != "cpu":
+            raise OnnxUnavailable(f"ONNX Runtime runs on the CPU here, and MEMORY_EMBEDDING_DEVICE={settings.device}")
+        if cache_dir is None:
+            raise OnnxUnavailable("no cache folder for the export")
+        encoder = open_onnx_model(
+            settings.model,
+            resolve_model_path(settings.model),
+            cache_dir,
+            sentence_transformer,
+            threads=settings.onnx_threads,
+        )
+        return encoder.encode, "onnx"
+    except OnnxUnavailable as exc:
+        if settings.backend == "onnx":
+            raise ConfigError(
+                f"MEMORY_EMBEDDING_BACKEND=onnx, but {settings.model} cannot run on ONNX Runtime: {exc}"
+            ) from exc
+        log.warning("embedding with sentence-transformers: %s", exc, extra={"model": settings.model})
+        return sentence_transformers_encoder(sentence_transformer()), "torch"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
+from typing import Any
 
 import grpc
 from voxbridge.memory.v1 import memory_service_pb2 as pb
 
-from tests.support.harness import Service
+from tests.support.harness import Service, make_settings, running_service
 from tests.support.rpc import new_fact, rpc_failure
 
 PROFILE = [
@@ -44,6 +46,21 @@ async def test_most_relevant_fact_comes_first_and_block_is_rendered(service: Ser
 
     pet = await service.stub.GetContext(pb.GetContextRequest(user_id="alice", query="how is Biscuit doing?", limit=1))
     assert [s.fact.fact_key for s in pet.facts] == ["pet"]
+
+
+async def test_the_onnx_backend_ranks_like_sentence_transformers(
+    database_url: str, onnx_data_dir: Path, sentence_model: Any
+) -> None:
+    settings = make_settings(database_url, onnx_data_dir, MEMORY_EMBEDDING_BACKEND="onnx")  # the shared export
+    async with running_service(settings, sentence_model) as service:
+        assert service.core.embedder.model_id == "all-MiniLM-L6-v2"  # vectors of either backend mix
+        await seed(service)
+        found = await service.stub.GetContext(
+            pb.GetContextRequest(user_id="alice", query="what should we cook for dinner?")
+        )
+        assert found.facts[0].fact.fact_key == "favorite food"
+        pet = await service.stub.GetContext(pb.GetContextRequest(user_id="alice", query="how is Biscuit doing?"))
+        assert pet.facts[0].fact.fact_key == "pet"
 
 
 async def test_unknown_user_gets_an_empty_context(service: Service) -> None:

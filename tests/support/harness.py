@@ -26,6 +26,9 @@ BASE_ENV = {
     "MEMORY_MAINTENANCE_SECONDS": "1",
     "MEMORY_HEARTBEAT_SECONDS": "1",
     "MEMORY_POOL_MIN_SIZE": "1",
+    # The session's preloaded sentence-transformers model serves these tests; auto would export to ONNX in
+    # every test's own data dir. ONNX tests ask for it with the shared export (conftest's onnx_data_dir).
+    "MEMORY_EMBEDDING_BACKEND": "torch",
 }
 
 
