@@ -19,21 +19,21 @@ from memory_service.db.dsn import redact
 from memory_service.db.embedded import embedded_postgres
 from memory_service.db.listener import listening
 from memory_service.db.migrate import migrate
-from memory_service.embeddings import BatchingEmbedder, open_embedder
+from memory_service.embeddings.runtime import EmbeddingRuntime
+from memory_service.extraction.llm_runtime import LlmRuntime
 from memory_service.extraction.maintenance import Maintenance
-from memory_service.extraction.mem0_logic import load_mem0_logic
 from memory_service.extraction.planner import ExtractionPlanner
 from memory_service.extraction.worker import Worker
 from memory_service.grpc_api.admin_servicer import AdminServicer
 from memory_service.grpc_api.server import RunningServer, serve_grpc
 from memory_service.grpc_api.servicer import MemoryServicer, Services
-from memory_service.llm.chat import JsonChat
 from memory_service.service.context import ContextService
 from memory_service.service.event_hub import EventHub
 from memory_service.service.extraction import ExtractionService
 from memory_service.service.facts import FactService
 from memory_service.service.privacy import PrivacyService
 from memory_service.service.queue import QueueService
+from memory_service.service.system_settings import SystemSettingsService
 from memory_service.service.users import UserService
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,8 @@ class Core:
     settings: Settings
     dsn: str
     db: Database
-    embedder: BatchingEmbedder
+    embedder: EmbeddingRuntime
+    llm: LlmRuntime
     planner: ExtractionPlanner
 
     def new_worker(self, *, name: str | None = None) -> Worker:
@@ -77,27 +78,29 @@ async def open_core(settings: Settings, *, preloaded_model: Any | None = None) -
     async with contextlib.AsyncExitStack() as stack:
         db = await stack.enter_async_context(open_database(settings))
         dsn = db.dsn
-        embedder = await stack.enter_async_context(
-            open_embedder(settings.embedding, cache_dir=settings.model_cache_dir, preloaded_model=preloaded_model)
-        )
+        embedder = EmbeddingRuntime(db, settings, preloaded_model=preloaded_model)
+        await embedder.start()
+        stack.push_async_callback(embedder.aclose)
+        llm = LlmRuntime(db, settings.llm, embedder.box, mem0_dir=settings.data_dir / "mem0")
+        await llm.start()
+        stack.push_async_callback(llm.aclose)
+        reloads: set[asyncio.Task[None]] = set()
 
         def on_control(payload: str) -> None:
             message = control.parse(payload)
             if message.get("kind") == control.FORGET_USER and isinstance(message.get("user_id"), str):
                 embedder.forget_owner(message["user_id"])
+            elif message.get("kind") == control.SETTINGS_CHANGED:
+                for reload in (embedder.reload(), llm.reload()):
+                    task = asyncio.create_task(reload)
+                    reloads.add(task)
+                    task.add_done_callback(reloads.discard)
 
         await stack.enter_async_context(listening(db, control.CONTROL_CHANNEL, on_control))
         await PrivacyService(db, None, erasure_secret=settings.erasure_secret).ensure_secret()
-        chat = mem0 = None
-        if settings.llm is not None:
-            mem0 = await asyncio.to_thread(load_mem0_logic, settings.data_dir / "mem0")
-            chat = JsonChat(settings.llm)
-            stack.push_async_callback(chat.aclose)
-        planner = ExtractionPlanner(
-            db, embedder, chat=chat, mem0=mem0, duplicate_threshold=settings.worker.duplicate_threshold
-        )
+        planner = ExtractionPlanner(db, embedder, llm, duplicate_threshold=settings.worker.duplicate_threshold)
         log.info("ready", extra={"embedding_model": embedder.model_id, "extraction_mode": planner.mode.value})
-        yield Core(settings, dsn, db, embedder, planner)
+        yield Core(settings, dsn, db, embedder, llm, planner)
 
 
 @contextlib.asynccontextmanager
@@ -123,7 +126,7 @@ async def running_server(core: Core, *, listen: str | None = None) -> AsyncItera
         )
         async with serve_grpc(
             MemoryServicer(services, stream_write_timeout=settings.stream_write_timeout_seconds),
-            AdminServicer(),
+            AdminServicer(SystemSettingsService(core.db, settings, core.embedder, core.llm)),
             listen or settings.listen,
             grace_seconds=settings.grace_seconds,
         ) as server:

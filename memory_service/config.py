@@ -32,6 +32,7 @@ class LlmSettings:
     api_version: str | None
     timeout_seconds: float
     json_mode: bool
+    temperature: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -94,10 +95,13 @@ class Settings:
     stream_write_timeout_seconds: float
     heartbeat_seconds: float
     erasure_secret: str | None
+    secrets_key: str | None  # a Fernet key sealing API keys stored in the database
     embedding: EmbeddingSettings
     llm: LlmSettings | None
     worker: WorkerSettings
     retention: RetentionSettings
+    # The process's environment, for runtime settings that fall back to it and for env:NAME secret references.
+    environ: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     @property
     def model_cache_dir(self) -> Path:
@@ -122,6 +126,7 @@ class Settings:
             stream_write_timeout_seconds=env.number("STREAM_WRITE_TIMEOUT_SECONDS", 30.0, minimum=0.1),
             heartbeat_seconds=env.number("HEARTBEAT_SECONDS", 15.0, minimum=0.1),
             erasure_secret=env.text("ERASURE_SECRET"),
+            secrets_key=env.text("SECRETS_KEY"),
             embedding=_embedding_settings(env),
             llm=_llm_settings(env),
             worker=WorkerSettings(
@@ -141,6 +146,7 @@ class Settings:
                 task_text_seconds=env.number("TASK_TEXT_RETENTION_SECONDS", 900.0, minimum=0),
                 failed_task_text_days=env.number("FAILED_TASK_TEXT_RETENTION_DAYS", 7.0, minimum=0),
             ),
+            environ=dict(environ),
         )
         if settings.pool_min_size > settings.pool_max_size:
             raise ConfigError("MEMORY_POOL_MIN_SIZE must not exceed MEMORY_POOL_MAX_SIZE")
@@ -159,6 +165,8 @@ def _embedding_settings(env: _Env) -> EmbeddingSettings:
         raise ConfigError(f"MEMORY_EMBEDDING_MODEL is required with MEMORY_EMBEDDING_PROVIDER={provider}")
     if provider == "azure" and not env.text("EMBEDDING_BASE_URL"):
         raise ConfigError("MEMORY_EMBEDDING_BASE_URL (the Azure endpoint) is required with provider azure")
+    if provider == "azure" and not env.text("EMBEDDING_API_KEY"):
+        raise ConfigError("MEMORY_EMBEDDING_API_KEY is required with provider azure")
     return EmbeddingSettings(
         provider=provider,  # type: ignore[arg-type]
         model=model,
@@ -185,6 +193,8 @@ def _llm_settings(env: _Env) -> LlmSettings | None:
         return None  # verbatim mode
     if provider == "azure" and base_url is None:
         raise ConfigError("MEMORY_LLM_BASE_URL (the Azure endpoint) is required with MEMORY_LLM_PROVIDER=azure")
+    if provider == "azure" and not env.text("LLM_API_KEY"):
+        raise ConfigError("MEMORY_LLM_API_KEY is required with MEMORY_LLM_PROVIDER=azure")
     return LlmSettings(
         provider=provider,  # type: ignore[arg-type]
         model=model,
@@ -193,7 +203,18 @@ def _llm_settings(env: _Env) -> LlmSettings | None:
         api_version=env.text("LLM_API_VERSION") or ("2024-10-21" if provider == "azure" else None),
         timeout_seconds=env.number("LLM_TIMEOUT_SECONDS", 60.0, minimum=0.1),
         json_mode=env.flag("LLM_JSON_MODE", True),
+        temperature=env.number("LLM_TEMPERATURE", 0.0, minimum=0, maximum=2),
     )
+
+
+def embedding_settings_from(environ: Mapping[str, str]) -> EmbeddingSettings:
+    """Embedding settings from MEMORY_* variables (runtime settings from the database are merged in first)."""
+    return _embedding_settings(_Env(environ))
+
+
+def llm_settings_from(environ: Mapping[str, str]) -> LlmSettings | None:
+    """LLM settings from MEMORY_* variables; None means verbatim extraction."""
+    return _llm_settings(_Env(environ))
 
 
 class _Env:

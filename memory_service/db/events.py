@@ -16,7 +16,7 @@ EVENTS_CHANNEL = "memory_events"
 
 @dataclass(frozen=True)
 class NewEvent:
-    user_id: str
+    user_id: str | None  # None: about no user (re-embedding progress)
     agent_id: str
     task_id: UUID | None
     type: EventType

@@ -248,6 +248,8 @@ async def edit(
     if row is None:
         return None
     edited = rows.fact(row)
+    if embedding is not None:  # vectors a model switch made of the old text are wrong now
+        await conn.execute("DELETE FROM fact_embeddings WHERE fact_id = $1", fact_id)
     await _record_history(
         conn,
         user_id,
@@ -296,6 +298,22 @@ async def erase_versions(conn: Connection, user_id: str, versions: Sequence[Fact
         )
     await conn.execute("DELETE FROM facts WHERE user_id = $1 AND id = ANY($2::uuid[])", user_id, ids)
     await _record_history(conn, user_id, [(i, tombstone, None, None) for i in ids], task_id=None, request_id=None)
+
+
+def _vectors(moving: bool, model_param: str) -> tuple[str, str, str]:
+    """(join, vector expression, model filter) reading a fact's vector of the model in model_param.
+
+    Normally the vector is facts.embedding. Just after an embedding model switch
+    cut over, some facts still hold the new model's vector in fact_embeddings
+    until it is moved: then both places are read.
+    """
+    if not moving:
+        return "", "f.embedding", f"f.embedding_model = {model_param}"
+    return (
+        f"LEFT JOIN fact_embeddings fe ON fe.fact_id = f.id AND fe.model = {model_param}",
+        "COALESCE(fe.embedding, f.embedding)",
+        f"(f.embedding_model = {model_param} OR fe.fact_id IS NOT NULL)",
+    )
 
 
 def _validity(as_of_param: str) -> str:
@@ -389,6 +407,7 @@ async def search(
     limit: int,
     min_relevance: float,
     as_of: datetime | None = None,
+    moving: bool = False,
 ) -> list[ScoredFact]:
     """The hot path: a user's current facts ranked for a query, in one exact scan of that user's rows.
 
@@ -397,6 +416,7 @@ async def search(
     Semantic similarity leads; a fact naming the query's words is lifted above
     near-ties, and the score stays a readable 0..1 number for the rendered block.
     """
+    join, vector, of_model = _vectors(moving, "$5")
     records = await conn.fetch(
         f"""
         WITH query AS (
@@ -406,13 +426,13 @@ async def search(
         ),
         scored AS (
             SELECT {rows.FACT_COLUMNS},
-                   GREATEST(0, 1 - (f.embedding <=> query.vector)) AS cosine,
+                   GREATEST(0, 1 - ({vector} <=> query.vector)) AS cosine,
                    -- ranking only rows that match is several times cheaper than ranking all
                    CASE WHEN f.search_text @@ query.words THEN ts_rank_cd(f.search_text, query.words, 32)
                         ELSE 0 END AS lexical
-            FROM facts f CROSS JOIN query
+            FROM facts f CROSS JOIN query {join}
             WHERE f.user_id = $1 AND f.agent_id = ANY($2::text[])
-              AND {_validity("$8")} AND f.embedding_model = $5
+              AND {_validity("$8")} AND {of_model}
         )
         SELECT * FROM (
             SELECT *, LEAST(1, cosine + (1 - cosine) * {LEXICAL_WEIGHT} * lexical) AS relevance FROM scored
@@ -441,15 +461,17 @@ async def similar_current(
     vector: Vector,
     embedding_model: str,
     limit: int,
+    moving: bool = False,
 ) -> list[ScoredFact]:
     """The user's current facts most similar to a vector (cosine similarity), for reconciliation."""
+    join, fact_vector, of_model = _vectors(moving, "$4")
     records = await conn.fetch(
         f"""
-        SELECT {rows.FACT_COLUMNS}, 1 - (f.embedding <=> $3::vector) AS similarity
-        FROM facts f
+        SELECT {rows.FACT_COLUMNS}, 1 - ({fact_vector} <=> $3::vector) AS similarity
+        FROM facts f {join}
         WHERE f.user_id = $1 AND f.agent_id = ANY($2::text[])
-          AND f.valid_to IS NULL AND f.embedding_model = $4
-        ORDER BY f.embedding <=> $3::vector
+          AND f.valid_to IS NULL AND {of_model}
+        ORDER BY {fact_vector} <=> $3::vector
         LIMIT $5
         """,
         user_id,

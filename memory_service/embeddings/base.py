@@ -31,3 +31,7 @@ class Embedder(Protocol):
     def forget_owner(self, owner: str) -> int:
         """Drops whatever is cached of a user's texts."""
         ...
+
+    async def reload(self) -> None:
+        """Picks up a model switch that happened elsewhere (a no-op for a fixed model)."""
+        ...

@@ -155,6 +155,9 @@ class BatchingEmbedder:
             del self._cache[key]
         return len(keys)
 
+    async def reload(self) -> None:
+        """A batcher serves one model for its whole life."""
+
     def cached_texts(self) -> list[tuple[str, str]]:
         """(owner, text) of every cached entry, for tests that prove what is (not) kept."""
         return list(self._cache)

@@ -1,4 +1,4 @@
-"""Periodic upkeep run beside each worker: fail dead last attempts, retention sweeps, re-embed old vectors.
+"""Periodic upkeep run beside each worker: fail dead last attempts, retention sweeps, embedding model switches.
 
 Every step is idempotent, so several workers may run it at once.
 """
@@ -13,26 +13,23 @@ from collections.abc import AsyncIterator
 from memory_service.config import RetentionSettings
 from memory_service.db import Database
 from memory_service.db import events as events_sql
-from memory_service.db import facts as facts_sql
 from memory_service.db import tasks as tasks_sql
 from memory_service.domain import EventType
-from memory_service.embeddings import Embedder, Priority
+from memory_service.embeddings.runtime import EmbeddingRuntime
+from memory_service.extraction.reembedding import Reembedding
 from memory_service.extraction.retention import Retention
 
 log = logging.getLogger(__name__)
 
-REEMBED_BATCH = 64
-REEMBED_ROUNDS = 20
-
 
 class Maintenance:
     def __init__(
-        self, db: Database, embedder: Embedder, retention: RetentionSettings, *, interval_seconds: float
+        self, db: Database, embedder: EmbeddingRuntime, retention: RetentionSettings, *, interval_seconds: float
     ) -> None:
         self._db = db
-        self._embedder = embedder
         self._interval = interval_seconds
         self.retention = Retention(db, embedder, retention)
+        self.reembedding = Reembedding(db, embedder)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -55,9 +52,7 @@ class Maintenance:
     async def run_once(self) -> None:
         await self.fail_expired_last_attempts()
         await self.retention.run_once()
-        for _ in range(REEMBED_ROUNDS):  # bounded: the next round continues
-            if not await self.reembed_batch():
-                break
+        await self.reembedding.run_once()
 
     async def fail_expired_last_attempts(self) -> int:
         async with self._db.transaction() as conn:
@@ -72,17 +67,3 @@ class Maintenance:
                 ],
             )
         return len(failed)
-
-    async def reembed_batch(self) -> int:
-        """Re-embeds facts stored under another model, so a model switch never breaks search."""
-        model = self._embedder.model_id
-        async with self._db.connection() as conn:
-            stale = await facts_sql.stale_embeddings(conn, model, REEMBED_BATCH)
-        if not stale:
-            return 0
-        vectors = await self._embedder.embed([text for _, text in stale], Priority.BACKGROUND)
-        async with self._db.transaction() as conn:
-            for (fact_id, text), vector in zip(stale, vectors, strict=True):
-                await facts_sql.set_embedding(conn, fact_id, text, vector, model)
-        log.info("re-embedded facts", extra={"count": len(stale), "model": model})
-        return len(stale)

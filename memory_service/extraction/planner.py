@@ -29,11 +29,12 @@ from memory_service.domain import (
     Turn,
     Vector,
 )
-from memory_service.embeddings import Embedder, Priority
+from memory_service.embeddings import Priority
+from memory_service.embeddings.runtime import EmbeddingRuntime
 from memory_service.extraction.duplicates import is_paraphrase, normalized, same_statement
-from memory_service.extraction.mem0_logic import Mem0Logic
+from memory_service.extraction.llm_runtime import Llm, LlmRuntime
 from memory_service.extraction.relevance import skip_reason
-from memory_service.llm.chat import JsonChat, LlmError, LlmFailure
+from memory_service.llm.chat import LlmError, LlmFailure
 from memory_service.validation import DEFAULT_IMPORTANCE, MAX_TEXT_LENGTH
 
 log = logging.getLogger(__name__)
@@ -54,36 +55,32 @@ class Scope:
 
 class ExtractionPlanner:
     def __init__(
-        self,
-        db: Database,
-        embedder: Embedder,
-        *,
-        chat: JsonChat | None,
-        mem0: Mem0Logic | None,
-        duplicate_threshold: float,
+        self, db: Database, embedder: EmbeddingRuntime, llm: LlmRuntime, *, duplicate_threshold: float
     ) -> None:
-        if (chat is None) != (mem0 is None):
-            raise ValueError("LLM mode needs both the chat client and Mem0's logic")
         self._db = db
         self._embedder = embedder
-        self._chat = chat
-        self._mem0 = mem0
+        self._llm = llm
         self._duplicate_threshold = duplicate_threshold
 
     @property
     def mode(self) -> ExtractionMode:
-        return ExtractionMode.LLM if self._chat is not None else ExtractionMode.VERBATIM
+        return ExtractionMode.LLM if self._llm.current is not None else ExtractionMode.VERBATIM
+
+    async def reload_embedder(self) -> None:
+        await self._embedder.reload()
 
     async def plan(self, turn: Turn, *, task_id: UUID | None = None) -> ExtractionPlan:
+        llm = self._llm.current  # one LLM for the whole plan, even if the settings change meanwhile
+        mode = ExtractionMode.LLM if llm is not None else ExtractionMode.VERBATIM
         reason = skip_reason(turn.user_message)
         if reason is not None:
-            return ExtractionPlan(self.mode, (), skipped_reason=reason)
+            return ExtractionPlan(mode, (), skipped_reason=reason)
         scope = await self._scope(turn)
-        if self._chat is None:
+        if llm is None:
             texts = [_clip(turn.user_message)]
         else:
-            texts = await self._extract_facts(turn)
-        return await self._reconcile(turn, scope, texts, task_id)
+            texts = await self._extract_facts(llm, turn)
+        return await self._reconcile(llm, turn, scope, texts, task_id)
 
     async def _scope(self, turn: Turn) -> Scope:
         if not turn.agent_id:
@@ -94,16 +91,15 @@ class ExtractionPlanner:
             return Scope(turn.agent_id, (GLOBAL_AGENT, turn.agent_id))
         return Scope(GLOBAL_AGENT, (GLOBAL_AGENT, turn.agent_id))
 
-    async def _extract_facts(self, turn: Turn) -> list[str]:
-        assert self._chat is not None and self._mem0 is not None
+    async def _extract_facts(self, llm: Llm, turn: Turn) -> list[str]:
         # "Today" for the LLM is the day the turn was said: "yesterday" in an imported turn means its yesterday.
         said_on = (turn.occurred_at or datetime.now(UTC)).date()
-        system, user = self._mem0.fact_extraction_prompt(turn.user_message, turn.ai_response, said_on)
-        answer = await self._chat.complete_json(
-            [{"role": "system", "content": system}, {"role": "user", "content": user}], parse=self._mem0.parse_answer
+        system, user = llm.mem0.fact_extraction_prompt(turn.user_message, turn.ai_response, said_on)
+        answer = await llm.chat.complete_json(
+            [{"role": "system", "content": system}, {"role": "user", "content": user}], parse=llm.mem0.parse_answer
         )
         try:
-            raw_facts = self._mem0.facts_of(answer)
+            raw_facts = llm.mem0.facts_of(answer)
         except ValueError as exc:
             raise LlmError(f"LLM answer had no usable facts list ({exc})", failure=LlmFailure.BAD_ANSWER) from exc
         facts: dict[str, str] = {}  # by normalized text: the same fact twice in one answer counts once
@@ -113,9 +109,12 @@ class ExtractionPlanner:
                 facts[normalized(cleaned)] = cleaned
         return list(facts.values())[:MAX_FACTS_PER_TURN]
 
-    async def _reconcile(self, turn: Turn, scope: Scope, texts: list[str], task_id: UUID | None) -> ExtractionPlan:
+    async def _reconcile(
+        self, llm: Llm | None, turn: Turn, scope: Scope, texts: list[str], task_id: UUID | None
+    ) -> ExtractionPlan:
+        mode = ExtractionMode.LLM if llm is not None else ExtractionMode.VERBATIM
         if not texts:
-            return ExtractionPlan(self.mode, ())
+            return ExtractionPlan(mode, ())
         vectors = await self._embedder.embed(texts, Priority.BACKGROUND, owner=turn.user_id)
         changes: list[PlannedChange] = []
         fresh: list[tuple[str, Vector]] = []
@@ -129,9 +128,10 @@ class ExtractionPlanner:
                     vector=vector,
                     embedding_model=self._embedder.model_id,
                     limit=SIMILAR_PER_FACT,
+                    moving=self._embedder.moving,
                 )
-                duplicate = next((s.fact for s in similar if self._repeats(text, s.fact.text, s.relevance)), None)
-                repeats_turn = any(self._repeats(text, seen, _cosine(vector, v)) for seen, v in fresh)
+                duplicate = next((s.fact for s in similar if self._repeats(llm, text, s.fact.text, s.relevance)), None)
+                repeats_turn = any(self._repeats(llm, text, seen, _cosine(vector, v)) for seen, v in fresh)
                 if duplicate is not None or repeats_turn:
                     changes.append(PlannedChange(PlannedAction.SKIP_DUPLICATE, None, duplicate))
                     continue
@@ -141,8 +141,8 @@ class ExtractionPlanner:
                         candidates.setdefault(scored.fact.id, scored.fact)
 
         # Only the LLM decides that a statement replaces another: verbatim mode closes nothing.
-        if self._chat is not None and candidates and fresh:
-            decisions = await self._ask_llm_to_reconcile(list(candidates.values())[:RECONCILE_CANDIDATES], fresh)
+        if llm is not None and candidates and fresh:
+            decisions = await self._ask_llm_to_reconcile(llm, list(candidates.values())[:RECONCILE_CANDIDATES], fresh)
         else:
             decisions = [(PlannedAction.ADD, text, None) for text, _ in fresh]
 
@@ -162,21 +162,20 @@ class ExtractionPlanner:
                 continue
             draft = self._draft(turn, scope, text, fresh_vectors.get(text, new_vectors.get(text)), task_id)
             changes.append(PlannedChange(action, draft, existing))
-        return ExtractionPlan(self.mode, tuple(changes))
+        return ExtractionPlan(mode, tuple(changes))
 
-    def _repeats(self, new_text: str, known_text: str, similarity: float) -> bool:
+    def _repeats(self, llm: Llm | None, new_text: str, known_text: str, similarity: float) -> bool:
         """Verbatim mode skips the same statement only; with an LLM, paraphrases are repeats too."""
-        if self._chat is None:
+        if llm is None:
             return same_statement(new_text, known_text)
         return is_paraphrase(new_text, known_text, similarity, self._duplicate_threshold)
 
     async def _ask_llm_to_reconcile(
-        self, existing: list[Fact], fresh: list[tuple[str, Vector]]
+        self, llm: Llm, existing: list[Fact], fresh: list[tuple[str, Vector]]
     ) -> list[tuple[PlannedAction, str, Fact | None]]:
-        assert self._chat is not None and self._mem0 is not None
         short_ids = {str(index): fact for index, fact in enumerate(existing)}
-        prompt = self._mem0.reconciliation_prompt([(i, f.text) for i, f in short_ids.items()], [t for t, _ in fresh])
-        answer = await self._chat.complete_json([{"role": "user", "content": prompt}], parse=self._mem0.parse_answer)
+        prompt = llm.mem0.reconciliation_prompt([(i, f.text) for i, f in short_ids.items()], [t for t, _ in fresh])
+        answer = await llm.chat.complete_json([{"role": "user", "content": prompt}], parse=llm.mem0.parse_answer)
         entries = answer.get("memory", [])
         if not isinstance(entries, list):
             raise LlmError("LLM reconciliation answer had no 'memory' list", failure=LlmFailure.BAD_ANSWER)

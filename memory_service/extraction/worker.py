@@ -25,6 +25,7 @@ from memory_service.config import WorkerSettings
 from memory_service.db import Connection, Database
 from memory_service.db import events as events_sql
 from memory_service.db import facts as facts_sql
+from memory_service.db import system_settings as settings_sql
 from memory_service.db import tasks as tasks_sql
 from memory_service.db import users as users_sql
 from memory_service.db.listener import listening
@@ -200,6 +201,8 @@ class Worker:
                 return
             except _StalePlan:
                 log.info("a fact changed while the turn was planned; planning again", extra={"task_id": str(task.id)})
+            except settings_sql.ActiveModelChanged:
+                await self._planner.reload_embedder()  # the vectors were of the model just switched from
         raise PlanKeptGoingStale(f"the user's facts kept changing while the turn was applied ({PLAN_ROUNDS} plans)")
 
     async def _write(self, claim: ClaimedTask, plan: ExtractionPlan) -> None:
@@ -214,6 +217,8 @@ class Worker:
             done = await tasks_sql.complete(conn, claim, counts, plan.skipped_reason)
             if done is None:
                 raise LeaseLost()  # rolls back: nothing of this attempt is written
+            for model in {change.draft.embedding_model for change in plan.changes if change.draft is not None}:
+                await settings_sql.require_active_model(conn, model)
             for change in plan.changes:
                 if not await apply_change(conn, change, task):
                     raise _StalePlan()  # rolls back: the plan is made again from what the facts say now

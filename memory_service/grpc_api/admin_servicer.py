@@ -8,11 +8,16 @@ import grpc
 from voxbridge.memory.v1 import admin_pb2, admin_pb2_grpc, extraction_pb2
 
 from memory_service.errors import NotImplementedYet
+from memory_service.grpc_api import convert
+from memory_service.service.system_settings import SystemSettingsService
 
 Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
 
 class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]  # generated, untyped
+    def __init__(self, system: SystemSettingsService) -> None:
+        self._system = system
+
     async def CreateToken(
         self, request: admin_pb2.CreateTokenRequest, context: Context
     ) -> admin_pb2.CreateTokenResponse:
@@ -27,24 +32,28 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc] 
     async def GetSystemSettings(
         self, request: admin_pb2.GetSystemSettingsRequest, context: Context
     ) -> admin_pb2.GetSystemSettingsResponse:
-        raise NotImplementedYet("GetSystemSettings is declared but not implemented yet")
+        return convert.system_settings(await self._system.describe())
 
     async def UpdateSystemSettings(
         self, request: admin_pb2.UpdateSystemSettingsRequest, context: Context
     ) -> admin_pb2.GetSystemSettingsResponse:
-        raise NotImplementedYet("UpdateSystemSettings is declared but not implemented yet")
+        updated = await self._system.update(dict(request.values), list(request.clear))
+        return convert.system_settings(updated)
 
     async def GetEmbeddingStatus(
         self, request: admin_pb2.GetEmbeddingStatusRequest, context: Context
     ) -> extraction_pb2.ReembeddingProgress:
-        raise NotImplementedYet("GetEmbeddingStatus is declared but not implemented yet")
+        progress = convert.reembedding(await self._system.embedding_status())
+        assert progress is not None
+        return progress
 
     async def ListCachedModels(
         self, request: admin_pb2.ListCachedModelsRequest, context: Context
     ) -> admin_pb2.ListCachedModelsResponse:
-        raise NotImplementedYet("ListCachedModels is declared but not implemented yet")
+        return convert.cached_models(await self._system.cached_models(), freed_bytes=0)
 
     async def PruneCachedModels(
         self, request: admin_pb2.PruneCachedModelsRequest, context: Context
     ) -> admin_pb2.ListCachedModelsResponse:
-        raise NotImplementedYet("PruneCachedModels is declared but not implemented yet")
+        remaining, freed = await self._system.prune_cached_models()
+        return convert.cached_models(remaining, freed_bytes=freed)

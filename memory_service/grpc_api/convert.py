@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
-from voxbridge.memory.v1 import export_pb2, extraction_pb2, fact_pb2, memory_service_pb2, user_pb2
+from voxbridge.memory.v1 import admin_pb2, export_pb2, extraction_pb2, fact_pb2, memory_service_pb2, user_pb2
 
 from memory_service import domain
+from memory_service.embeddings.model_cache import CachedModel
 from memory_service.errors import InvalidArgument
+from memory_service.runtime_settings import SettingValue, Source
 from memory_service.service.facts import FactInput
 
 _FACT_SOURCE = {
@@ -318,4 +320,40 @@ def user_settings(value: domain.UserSettings) -> user_pb2.UserSettings:
         updated_at=timestamp(value.updated_at),
         retention_days=value.retention_days,
         display_name=value.display_name,
+    )
+
+
+_SOURCE = {
+    Source.DATABASE: admin_pb2.SETTING_SOURCE_DATABASE,
+    Source.ENVIRONMENT: admin_pb2.SETTING_SOURCE_ENVIRONMENT,
+    Source.DEFAULT: admin_pb2.SETTING_SOURCE_DEFAULT,
+}
+
+
+def system_settings(values: list[SettingValue]) -> admin_pb2.GetSystemSettingsResponse:
+    return admin_pb2.GetSystemSettingsResponse(
+        settings=[
+            admin_pb2.SystemSetting(
+                name=v.name,
+                value=v.value,
+                source=_SOURCE[v.source],
+                write_only=v.write_only,
+                is_set=v.is_set,
+                environment_variable=v.environment_variable,
+                description=v.description,
+            )
+            for v in values
+        ]
+    )
+
+
+def cached_models(models: list[CachedModel], *, freed_bytes: int) -> admin_pb2.ListCachedModelsResponse:
+    return admin_pb2.ListCachedModelsResponse(
+        models=[
+            admin_pb2.CachedModel(
+                name=m.name, path=str(m.path), size_bytes=m.size_bytes, files=m.files, in_use=m.in_use
+            )
+            for m in models
+        ],
+        freed_bytes=freed_bytes,
     )

@@ -8,7 +8,8 @@ from datetime import datetime
 from memory_service.db import Database
 from memory_service.db import facts as facts_sql
 from memory_service.domain import GLOBAL_AGENT, ScoredFact
-from memory_service.embeddings import Embedder, Priority
+from memory_service.embeddings import Priority
+from memory_service.embeddings.runtime import EmbeddingRuntime
 from memory_service.service.rendering import render_context
 from memory_service.validation import DEFAULT_CONTEXT_LIMIT, MAX_CONTEXT_LIMIT, MAX_QUERY_LENGTH, RequestChecker
 
@@ -20,7 +21,7 @@ class Context:
 
 
 class ContextService:
-    def __init__(self, db: Database, embedder: Embedder) -> None:
+    def __init__(self, db: Database, embedder: EmbeddingRuntime) -> None:
         self._db = db
         self._embedder = embedder
 
@@ -58,5 +59,6 @@ class ContextService:
                 limit=limit,
                 min_relevance=min_relevance,
                 as_of=as_of,
+                moving=self._embedder.moving,
             )
         return Context(facts, render_context(facts))

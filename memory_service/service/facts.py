@@ -7,11 +7,12 @@ from datetime import datetime
 
 from memory_service.db import Database
 from memory_service.db import facts as facts_sql
+from memory_service.db import system_settings as settings_sql
 from memory_service.db import users as users_sql
 from memory_service.db.control import announce_forgotten
 from memory_service.domain import Fact, FactChangeType, FactDraft, FactEdit, FactHistory, FactSource, Page
 from memory_service.embeddings import Embedder, Priority
-from memory_service.errors import AlreadyExists, Conflict, FailedPrecondition, NotFound
+from memory_service.errors import AlreadyExists, Conflict, FailedPrecondition, NotFound, Unavailable
 from memory_service.service.page_tokens import decode_token, encode_token, query_fingerprint
 from memory_service.validation import (
     DEFAULT_PAGE_SIZE,
@@ -25,6 +26,8 @@ from memory_service.validation import (
 )
 
 EDITABLE_FIELDS = ("fact_key", "fact_value", "text", "importance")
+# A write whose vector was made just before a model cut-over embeds again; twice in a row means something is off.
+MODEL_SWITCH_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -63,16 +66,23 @@ class FactService:
             if earlier is not None:
                 return _same_request(earlier, draft_fields, request_id)
 
-        [embedding] = await self._embedder.embed([draft_fields.text], Priority.INTERACTIVE, owner=given.user_id)
-        draft = draft_fields.draft(embedding, self._embedder.model_id, FactSource.MANUAL)
-        async with self._db.transaction() as conn:
-            await facts_sql.lock_user(conn, draft.user_id)
-            if request_id:  # a concurrent retry of this very request may have won the lock
-                earlier = await facts_sql.get_by_request_id(conn, draft.user_id, request_id)
-                if earlier is not None:
-                    return _same_request(earlier, draft_fields, request_id)
-            await users_sql.ensure_user(conn, draft.user_id)
-            return await facts_sql.insert_current(conn, draft, request_id=request_id or None)
+        for _ in range(MODEL_SWITCH_ROUNDS):
+            model = self._embedder.model_id
+            [embedding] = await self._embedder.embed([draft_fields.text], Priority.INTERACTIVE, owner=given.user_id)
+            draft = draft_fields.draft(embedding, model, FactSource.MANUAL)
+            try:
+                async with self._db.transaction() as conn:
+                    await facts_sql.lock_user(conn, draft.user_id)
+                    if request_id:  # a concurrent retry of this very request may have won the lock
+                        earlier = await facts_sql.get_by_request_id(conn, draft.user_id, request_id)
+                        if earlier is not None:
+                            return _same_request(earlier, draft_fields, request_id)
+                    await settings_sql.require_active_model(conn, model)
+                    await users_sql.ensure_user(conn, draft.user_id)
+                    return await facts_sql.insert_current(conn, draft, request_id=request_id or None)
+            except settings_sql.ActiveModelChanged:
+                await self._embedder.reload()
+        raise _model_switching()
 
     async def get(self, user_id: str, fact_id: str) -> Fact:
         check = RequestChecker()
@@ -161,11 +171,23 @@ class FactService:
                 reason="FACT_NOT_CURRENT",
             )
         edit = consistent_edit(current, requested)
+        for _ in range(MODEL_SWITCH_ROUNDS):
+            try:
+                return await self._apply_edit(current, edit, request_id)
+            except settings_sql.ActiveModelChanged:
+                await self._embedder.reload()
+        raise _model_switching()
+
+    async def _apply_edit(self, current: Fact, edit: FactEdit, request_id: str) -> Fact:
+        user_id, fact_id = current.user_id, str(current.id)
+        model = self._embedder.model_id
         embedding = None
         if edit.text is not None and edit.text != current.text:
             [embedding] = await self._embedder.embed([edit.text], Priority.INTERACTIVE, owner=user_id)
         async with self._db.transaction() as conn:
             await facts_sql.lock_user(conn, user_id)
+            if embedding is not None:
+                await settings_sql.require_active_model(conn, model)
             if edit.fact_key and edit.fact_key != current.fact_key:
                 # Naming a key is a decision: the fact now holds that attribute, the old holder is closed.
                 await facts_sql.close_key(
@@ -179,11 +201,11 @@ class FactService:
             updated = await facts_sql.edit(
                 conn,
                 user_id,
-                fact_uuid,
+                current.id,
                 edit,
                 expected_updated_at=current.updated_at,
                 embedding=embedding,
-                embedding_model=self._embedder.model_id if embedding is not None else None,
+                embedding_model=model if embedding is not None else None,
                 request_id=request_id or None,
             )
             if updated is None:  # raising rolls back the close above too
@@ -314,6 +336,10 @@ def _same_request(earlier: Fact, asked: _NewFact, request_id: str) -> Fact:
     raise AlreadyExists(
         f"request_id {request_id!r} was already used for a different fact ({earlier.id})", reason="REQUEST_ID_REUSED"
     )
+
+
+def _model_switching() -> Unavailable:
+    return Unavailable("the embedding model is being switched; retry", retry_after=1.0, reason="EMBEDDER_UNAVAILABLE")
 
 
 def _not_found(user_id: str, fact_id: str) -> NotFound:

@@ -6,6 +6,9 @@ import asyncio
 import re
 from pathlib import Path
 
+from voxbridge.memory.v1 import extraction_pb2
+from voxbridge.memory.v1 import memory_service_pb2 as pb
+
 from tests.support.harness import Service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,3 +45,11 @@ async def test_the_grpcurl_walkthrough_runs_as_written(service: Service) -> None
     assert "FACT_CHANGE_TYPE_SUPERSEDED" in out  # Berlin's history after Lisbon took the key
     assert "EXTRACTION_STATUS_COMPLETED" in out and "EXTRACTION_EVENT_TYPE_QUEUED" in out
     assert "PLANNED_ACTION_ADD" in out
+
+
+async def test_the_runtime_settings_commands_run_as_written(service: Service) -> None:
+    script = shell_block("## Runtime settings")
+    code, out, err = await run_script(script.replace("A=127.0.0.1:50051", f"A={service.address}"))
+    assert code == 0, f"a README command failed:\n{err[-3000:]}"
+    assert '"name": "llm.model"' in out and "SETTING_SOURCE_DATABASE" in out
+    assert (await service.stub.GetQueueStats(pb.GetQueueStatsRequest())).mode == extraction_pb2.EXTRACTION_MODE_VERBATIM

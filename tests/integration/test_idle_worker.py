@@ -40,11 +40,12 @@ async def test_a_worker_that_can_take_nothing_does_not_spin(
             )
         service.start_worker()
         await eventually(lambda: asyncio.sleep(0, result=len(fake_llm.calls) >= min(users, 2)))
-        await asyncio.sleep(1)  # settled: every slot it can fill is filled
+        await asyncio.sleep(3)  # settled: every slot it can fill is filled, the statistics flushed
         before = transactions(database_url)
-        await asyncio.sleep(4)
+        await asyncio.sleep(6)
         spent = transactions(database_url) - before
-    # In 4 s: the server's event hub polls every 0.5 s (8+), the worker every 0.5 s while a slot is free (8),
-    # heartbeats every 1.7 s per task in flight (5), LISTEN keep-alives, the health check, autovacuum: 25-40.
-    # A worker that spins on work it cannot take sends over a thousand (benchmarks/worker_idle.py: 280/s before).
-    assert spent <= 80, f"{spent} transactions in 4 s"
+    # In 6 s: the server's event hub polls every 0.5 s (12+), the worker every 0.5 s while a slot is free (12),
+    # heartbeats every 1.7 s per task in flight (7), LISTEN keep-alives, the health check, autovacuum: 35-60.
+    # A worker that spins on work it cannot take sends well over a thousand (benchmarks/worker_idle.py: 280/s
+    # before the fix); the bound leaves room for a loaded machine's statistics arriving in bursts.
+    assert spent <= 150, f"{spent} transactions in 6 s"

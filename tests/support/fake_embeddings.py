@@ -1,0 +1,102 @@
+"""A real HTTP server speaking the OpenAI (and Azure OpenAI) embeddings API, with deterministic vectors.
+
+Vectors are hashed bags of words: texts sharing words point the same way, so
+search results are meaningful and stable. The dimension is fixed per server
+(or the request's "dimensions"), unlike the local model's 384: a switch to it
+also changes the vector size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def bag_of_words(text: str, dimensions: int) -> list[float]:
+    vector = [0.0] * dimensions
+    for word in _WORD.findall(text.lower()):
+        bucket = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "big") % dimensions
+        vector[bucket] += 1.0
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
+
+class FakeEmbeddings:
+    def __init__(self, dimensions: int = 64) -> None:
+        self.dimensions = dimensions
+        self.requests: list[dict[str, Any]] = []  # what each call asked for: path, model, inputs, headers
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    @property
+    def azure_endpoint(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def texts_embedded(self) -> list[str]:
+        with self._lock:
+            return [text for request in self.requests for text in request["input"]]
+
+    def __enter__(self) -> FakeEmbeddings:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                path = self.path.split("?", 1)[0]
+                if not path.endswith("/embeddings"):
+                    self._send(404, {"error": {"message": "not found"}})
+                    return
+                inputs = body.get("input", [])
+                inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+                dimensions = int(body.get("dimensions") or fake.dimensions)
+                with fake._lock:
+                    fake.requests.append(
+                        {"path": self.path, "model": body.get("model"), "input": inputs, "headers": dict(self.headers)}
+                    )
+                data = [
+                    {"object": "embedding", "index": i, "embedding": bag_of_words(text, dimensions)}
+                    for i, text in enumerate(inputs)
+                ]
+                self._send(200, {"object": "list", "data": data, "model": body.get("model"), "usage": {}})
+
+            def _send(self, status: int, payload: dict[str, Any]) -> None:
+                data = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        return Handler
