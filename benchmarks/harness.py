@@ -32,6 +32,7 @@ class Bench:
     core: Core
     stub: memory_service_pb2_grpc.MemoryServiceStub
     address: str
+    channel: grpc.aio.Channel
 
 
 @contextlib.asynccontextmanager
@@ -47,7 +48,7 @@ async def bench_service(**env: str) -> AsyncIterator[Bench]:
         async with open_core(settings) as core, running_server(core, listen="127.0.0.1:0") as server:
             address = f"127.0.0.1:{server.port}"
             async with grpc.aio.insecure_channel(address) as channel:
-                yield Bench(core, memory_service_pb2_grpc.MemoryServiceStub(channel), address)
+                yield Bench(core, memory_service_pb2_grpc.MemoryServiceStub(channel), address, channel)
 
 
 def summarize_ms(samples: Sequence[float]) -> dict[str, Any]:
