@@ -1,6 +1,7 @@
 """Generates the synthetic multi-session conversations and the questions about them, as one JSON file.
 
     python benchmarks/retrieval/dataset.py [--users 50] [--seed 7] [--out benchmarks/retrieval/data/dataset.json]
+                                           [--extra-asides 0]
 
 Deterministic for a seed. Every message of every session (the user's and the
 assistant's) is a stored memory with its session, position and time; each
@@ -327,17 +328,27 @@ def render_user(rng: random.Random, plan: UserPlan) -> tuple[list[dict[str, Any]
     return memories, questions
 
 
-def generate(users: int, seed: int) -> dict[str, Any]:
-    """The whole data set: users with their split, memories and questions."""
+def generate(users: int, seed: int, extra_asides: int = 0) -> dict[str, Any]:
+    """The whole data set: users with their split, memories and questions.
+
+    extra_asides > 0 gives every user turn up to that many more asides (a robustness check: longer
+    turns dilute a turn's embedding, not its words); the conversations and questions stay the same.
+    """
     rng = random.Random(seed)
     order = list(range(users))
     rng.shuffle(order)
     split = {index: SPLITS[rank % 2] for rank, index in enumerate(order)}
-    data: dict[str, Any] = {"seed": seed, "users": [], "memories": [], "questions": []}
+    data: dict[str, Any] = {"seed": seed, "extra_asides": extra_asides, "users": [], "memories": [], "questions": []}
     for index in range(users):
         user_rng = random.Random(f"{seed}:{index}")  # one user's data does not depend on the others'
         plan = plan_user(user_rng, f"user-{index:03d}")
         memories, questions = render_user(user_rng, plan)
+        if extra_asides:
+            ramble_rng = random.Random(f"{seed}:{index}:ramble")
+            for memory in memories:
+                if memory["role"] == "user":
+                    extra = [ramble_rng.choice(vocab.ASIDES) for _ in range(ramble_rng.randint(0, extra_asides))]
+                    memory["text"] = " ".join([memory["text"], *extra])
         data["users"].append({"user_id": plan.user_id, "split": split[index], "name": plan.persona["name"]})
         data["memories"].extend(memories)
         data["questions"].extend(questions)
@@ -367,8 +378,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=DEFAULT_PATH)
+    parser.add_argument("--extra-asides", type=int, default=0, help="longer user turns, for a robustness check")
     args = parser.parse_args()
-    data = generate(args.users, args.seed)
+    data = generate(args.users, args.seed, args.extra_asides)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=1))
     print(json.dumps({"benchmark": "retrieval_dataset", "path": str(args.out), **summary(data)}, indent=2))
