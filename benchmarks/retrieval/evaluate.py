@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from voxbridge.memory.v1 import memory_service_pb2 as pb
 
-from benchmarks.harness import bench_service
+from benchmarks.harness import Bench, bench_service
 from benchmarks.retrieval import analysis, dataset, latency, ranking, store, tuning
 from benchmarks.retrieval import variants as v
 from benchmarks.retrieval.embed import embed_all, load_default_model
@@ -102,10 +102,10 @@ class Run:
                 scored += [(s.relevance, s.fact.fact_key in q["evidence"]) for s in found[:10]]
         return out, scored
 
-    def report(self, ranked: dict[str, list[str]]) -> dict[str, Any]:
+    def report(self, ranked: dict[str, list[str]], splits: Sequence[str] = dataset.SPLITS) -> dict[str, Any]:
         """Metrics per split: dev and held-out."""
         out = {}
-        for split in dataset.SPLITS:
+        for split in splits:
             rows = [
                 (q["category"], question_scores(ranked[q["id"]], q["evidence"]))
                 for q in self.questions
@@ -136,7 +136,7 @@ def tune_all(dev: Sequence[tuning.Legs]) -> dict[str, v.Fusion]:
     }
 
 
-async def through_get_context(bench: Any, questions: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
+async def through_get_context(bench: Bench, questions: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
     """Top LIMIT memory ids of each question from the GetContext RPC (query embedded by the service)."""
     answers = {}
     for q in questions:
@@ -270,8 +270,7 @@ async def main() -> None:
         ),
         "results": results,
         "get_context_heldout": {
-            name: run.report({**ranked["final_ranking_py"], **r})["heldout"]["overall"]
-            for name, r in get_context.items()
+            name: run.report(r, ["heldout"])["heldout"]["overall"] for name, r in get_context.items()
         },
         "relevance_calibration_heldout_top10": analysis.calibration(relevance),
         "latency_p50_ms": {k: val for k, val in latency_ms.items() if not k.endswith("_detail")},
