@@ -42,6 +42,7 @@ bench: install
 	$(PY) benchmarks/get_context_latency.py
 	$(PY) benchmarks/extraction.py
 	$(PY) benchmarks/search_index.py
+	$(PY) benchmarks/retrieval/evaluate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
