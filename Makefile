@@ -43,6 +43,7 @@ bench: install
 	$(PY) benchmarks/extraction.py
 	$(PY) benchmarks/search_index.py
 	$(PY) benchmarks/embedding_backends.py
+	$(PY) benchmarks/retrieval/evaluate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

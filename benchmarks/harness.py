@@ -36,8 +36,11 @@ class Bench:
 
 
 @contextlib.asynccontextmanager
-async def bench_service(**env: str) -> AsyncIterator[Bench]:
-    """The whole service on the embedded database (or MEMORY_DATABASE_URL), quiet logs."""
+async def bench_service(*, preloaded_model: Any | None = None, **env: str) -> AsyncIterator[Bench]:
+    """The whole service on the embedded database (or MEMORY_DATABASE_URL), quiet logs.
+
+    preloaded_model: a SentenceTransformer the caller already loaded (and uses itself), not loaded twice.
+    """
     configure_logging("WARNING", "text")
     with tempfile.TemporaryDirectory(prefix="vbm-bench-", dir="/tmp") as data_dir:
         disable_mem0_phone_home(Path(data_dir) / "mem0")
@@ -45,7 +48,10 @@ async def bench_service(**env: str) -> AsyncIterator[Bench]:
         inherited = {k: v for k, v in os.environ.items() if k.startswith("MEMORY_")}
         environ = {"MEMORY_DATA_DIR": data_dir, "MEMORY_LOG_LEVEL": "WARNING", **inherited, **env}
         settings = Settings.from_environ(environ)
-        async with open_core(settings) as core, running_server(core, listen="127.0.0.1:0") as server:
+        async with (
+            open_core(settings, preloaded_model=preloaded_model) as core,
+            running_server(core, listen="127.0.0.1:0") as server,
+        ):
             address = f"127.0.0.1:{server.port}"
             async with grpc.aio.insecure_channel(address) as channel:
                 yield Bench(core, memory_service_pb2_grpc.MemoryServiceStub(channel), address, channel)
