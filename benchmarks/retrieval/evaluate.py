@@ -36,7 +36,6 @@ from benchmarks.retrieval import variants as v
 from benchmarks.retrieval.embed import embed_all, load_default_model
 from benchmarks.retrieval.metrics import question_scores, summarize
 from memory_service.db import Database
-from memory_service.db import facts as facts_sql
 
 LIMIT = 20
 # The tuned variant ranking.py writes out: creation order needs no session columns (see README).
@@ -77,7 +76,7 @@ class Run:
 
     async def legs(self, questions: Sequence[dict[str, Any]]) -> dict[str, tuning.Legs]:
         """Every question's candidates with both lexical legs, for tuning."""
-        plain = await asyncio.gather(*(self.fetch(v.features("search_text"), q) for q in questions))
+        plain = await asyncio.gather(*(self.fetch(v.features("plain_search_text"), q) for q in questions))
         dated = await asyncio.gather(*(self.fetch(v.features("dated_search_text"), q) for q in questions))
         out = {}
         for q, rows, rows_dated in zip(questions, plain, dated, strict=True):
@@ -234,13 +233,7 @@ async def main() -> None:
         }
         clock["variants"] = time.perf_counter()
 
-        get_context = {"today": await through_get_context(bench, heldout)}
-        original = facts_sql.search
-        facts_sql.search = ranking.search  # what replacing search() in memory_service/db/facts.py does
-        try:
-            get_context["final"] = await through_get_context(bench, heldout)
-        finally:
-            facts_sql.search = original
+        get_context = {"service": await through_get_context(bench, heldout)}
         clock["get_context"] = time.perf_counter()
 
         latency_ms = {} if args.skip_latency else await measure_latency(run, data, memory_vectors, variants)

@@ -17,24 +17,9 @@ from memory_service.db.database import Connection
 #   dated_search_text      search_text plus those words, for questions that name a date
 # valid_from and created_at hold the time the memory was said (as the service sets them when it stores a turn).
 SCHEMA_ADDITIONS = """
-ALTER TABLE facts ADD COLUMN session_id text, ADD COLUMN position integer;
-
-CREATE FUNCTION memory_date_words(at timestamptz) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN (
-    SELECT (ARRAY['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'])[extract(dow FROM t)::int + 1]
-        || ' ' || (ARRAY['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september',
-                         'october', 'november', 'december'])[extract(month FROM t)::int]
-        || ' ' || extract(day FROM t)::int::text
-        || ' ' || extract(day FROM t)::int::text
-        || CASE WHEN extract(day FROM t)::int IN (1, 21, 31) THEN 'st'
-                WHEN extract(day FROM t)::int IN (2, 22) THEN 'nd'
-                WHEN extract(day FROM t)::int IN (3, 23) THEN 'rd' ELSE 'th' END
-        || ' ' || extract(year FROM t)::int::text
-    -- UTC: the user's own time zone is not stored; a late-evening turn may land on the next day.
-    FROM (SELECT timezone('UTC', at) AS t) AS utc
-);
-
+ALTER TABLE facts ADD COLUMN position integer;
+-- The service's search_text carries the date words; the variants compare with and without them.
+ALTER TABLE facts ADD COLUMN plain_search_text tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED;
 ALTER TABLE facts ADD COLUMN dated_search_text tsvector GENERATED ALWAYS AS
     (to_tsvector('english', text || ' ' || memory_date_words(valid_from))) STORED;
 """

@@ -40,7 +40,7 @@ class Legs:
         return cls(
             ids=np.asarray(rows["memory_id"]),
             cosine=np.asarray(rows["cosine"], dtype=np.float64),
-            lexical={"search_text": np.asarray(rows["lexical"], dtype=np.float64),
+            lexical={"plain_search_text": np.asarray(rows["lexical"], dtype=np.float64),
                      "dated_search_text": np.asarray(dated_lexical, dtype=np.float64)},
             created=created,
             valid_from=np.asarray(rows["valid_from"], dtype=np.float64),

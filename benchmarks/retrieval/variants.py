@@ -54,7 +54,7 @@ def ts_rank(cover_density: bool = False) -> Variant:
     sql = f"""
     WITH query AS MATERIALIZED (SELECT {QUERY_WORDS} AS words)
     SELECT f.fact_key AS memory_id,
-           CASE WHEN f.search_text @@ query.words THEN {rank}(f.search_text, query.words) ELSE 0 END AS score
+           CASE WHEN f.plain_search_text @@ query.words THEN {rank}(f.plain_search_text, query.words) ELSE 0 END AS score
     FROM facts f CROSS JOIN query WHERE {SCOPE}
     ORDER BY score DESC, f.created_at DESC LIMIT $limit"""
     return Variant(f"lexical_{rank}", sql)
@@ -69,7 +69,7 @@ def today() -> Variant:
     scored AS (
         SELECT f.fact_key, f.importance, f.created_at,
                GREATEST(0, 1 - (f.embedding <=> query.vector)) AS cosine,
-               CASE WHEN f.search_text @@ query.words THEN ts_rank_cd(f.search_text, query.words, 32)
+               CASE WHEN f.plain_search_text @@ query.words THEN ts_rank_cd(f.plain_search_text, query.words, 32)
                     ELSE 0 END AS lexical
         FROM facts f CROSS JOIN query
         WHERE {SCOPE}
@@ -80,7 +80,7 @@ def today() -> Variant:
     return Variant("today_search", sql)
 
 
-def legs(column: str = "search_text", k1: float = 1.2) -> str:
+def legs(column: str = "plain_search_text", k1: float = 1.2) -> str:
     """CTEs up to `legs`: every fact in scope with its cosine and its BM25 score over `column`.
 
     BM25 without length normalisation (b = 0): sum over the query's lexemes found
@@ -118,13 +118,13 @@ def legs(column: str = "search_text", k1: float = 1.2) -> str:
     )"""
 
 
-def bm25(column: str = "search_text") -> Variant:
+def bm25(column: str = "plain_search_text") -> Variant:
     sql = (
         legs(column)
         + """
     SELECT fact_key AS memory_id, lexical AS score FROM legs ORDER BY score DESC, created_at DESC LIMIT $limit"""
     )
-    return Variant("lexical_bm25" + ("_dated" if column != "search_text" else ""), sql)
+    return Variant("lexical_bm25" + ("_dated" if column != "plain_search_text" else ""), sql)
 
 
 def rrf(k: int = 60) -> Variant:
@@ -145,7 +145,7 @@ class Fusion:
     """A convex combination of z-scored legs, then neighbours' and time's shares (all off by default)."""
 
     dense_weight: float = 0.5
-    column: str = "search_text"
+    column: str = "plain_search_text"
     # Which facts are neighbours: by position in the same session, or by creation order
     # (optionally only when created within `gap_minutes` of each other: a session without its id).
     locality: Literal["session", "created", "created_gap"] = "session"
@@ -196,7 +196,7 @@ def fused(config: Fusion, name: str) -> Variant:
     return Variant(name, sql)
 
 
-def features(column: str = "search_text") -> Variant:
+def features(column: str = "plain_search_text") -> Variant:
     """Every fact in scope with its legs and coordinates: the input of tuning (see tuning.py)."""
     sql = (
         legs(column)

@@ -6,12 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from memory_service.db import rows
+from memory_service.db import ranking, rows
 from memory_service.db.database import Connection, one
 from memory_service.domain import Fact, FactChangeType, FactDraft, FactEdit, FactHistory, ScoredFact, Vector
 
-# How much a full-text match of the query can raise relevance towards 1 (see search()).
-LEXICAL_WEIGHT = 0.3
 # The class of the advisory locks that serialise writes per user (the key is a hash of the user id).
 USER_LOCK_CLASS = 7243
 
@@ -300,33 +298,6 @@ async def erase_versions(conn: Connection, user_id: str, versions: Sequence[Fact
     await _record_history(conn, user_id, [(i, tombstone, None, None) for i in ids], task_id=None, request_id=None)
 
 
-def _vectors(moving: bool, model_param: str) -> tuple[str, str, str]:
-    """(join, vector expression, model filter) reading a fact's vector of the model in model_param.
-
-    Normally the vector is facts.embedding. Just after an embedding model switch
-    cut over, some facts still hold the new model's vector in fact_embeddings
-    until it is moved: then both places are read.
-    """
-    if not moving:
-        return "", "f.embedding", f"f.embedding_model = {model_param}"
-    return (
-        f"LEFT JOIN fact_embeddings fe ON fe.fact_id = f.id AND fe.model = {model_param}",
-        "COALESCE(fe.embedding, f.embedding)",
-        f"(f.embedding_model = {model_param} OR fe.fact_id IS NOT NULL)",
-    )
-
-
-def _validity(as_of_param: str) -> str:
-    """The facts valid at the time in parameter as_of_param, or the current ones when it is NULL.
-
-    Two plain branches rather than one clever expression, so the current-facts
-    branch keeps using the partial indexes on valid_to IS NULL.
-    """
-    return f"""(({as_of_param}::timestamptz IS NULL AND f.valid_to IS NULL) OR
-               ({as_of_param}::timestamptz IS NOT NULL AND f.valid_from <= {as_of_param}
-                AND (f.valid_to IS NULL OR f.valid_to > {as_of_param})))"""
-
-
 async def list_page(
     conn: Connection,
     user_id: str,
@@ -339,7 +310,7 @@ async def list_page(
 ) -> list[Fact]:
     """One page of a user's facts, newest first, after a (created_at, id) keyset cursor."""
     # Every version, or those valid at one time (the current ones when as_of is NULL).
-    validity = "$6::timestamptz IS NULL" if include_invalid and as_of is None else _validity("$6")
+    validity = "$6::timestamptz IS NULL" if include_invalid and as_of is None else ranking.validity("$6")
     records = await conn.fetch(
         f"""
         SELECT {rows.FACT_COLUMNS} FROM facts f
@@ -409,38 +380,9 @@ async def search(
     as_of: datetime | None = None,
     moving: bool = False,
 ) -> list[ScoredFact]:
-    """The hot path: a user's current facts ranked for a query, in one exact scan of that user's rows.
-
-    relevance = cosine + (1 - cosine) * LEXICAL_WEIGHT * lexical, where lexical is the
-    full-text rank of the query's words (OR-ed, English stemming) squashed to 0..1.
-    Semantic similarity leads; a fact naming the query's words is lifted above
-    near-ties, and the score stays a readable 0..1 number for the rendered block.
-    """
-    join, vector, of_model = _vectors(moving, "$5")
+    """The hot path: a user's facts (current, or valid at as_of) ranked for a query; see ranking.py."""
     records = await conn.fetch(
-        f"""
-        WITH query AS (
-            SELECT $3::vector AS vector,
-                   (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery
-                      FROM unnest(tsvector_to_array(to_tsvector('english', $4))) AS lexeme) AS words
-        ),
-        scored AS (
-            SELECT {rows.FACT_COLUMNS},
-                   GREATEST(0, 1 - ({vector} <=> query.vector)) AS cosine,
-                   -- ranking only rows that match is several times cheaper than ranking all
-                   CASE WHEN f.search_text @@ query.words THEN ts_rank_cd(f.search_text, query.words, 32)
-                        ELSE 0 END AS lexical
-            FROM facts f CROSS JOIN query {join}
-            WHERE f.user_id = $1 AND f.agent_id = ANY($2::text[])
-              AND {_validity("$8")} AND {of_model}
-        )
-        SELECT * FROM (
-            SELECT *, LEAST(1, cosine + (1 - cosine) * {LEXICAL_WEIGHT} * lexical) AS relevance FROM scored
-        ) ranked
-        WHERE relevance >= $7
-        ORDER BY relevance DESC, importance DESC, created_at DESC
-        LIMIT $6
-        """,
+        ranking.SEARCH_WHILE_MOVING_SQL if moving else ranking.SEARCH_SQL,
         user_id,
         list(agent_ids),
         query_vector,
@@ -464,7 +406,7 @@ async def similar_current(
     moving: bool = False,
 ) -> list[ScoredFact]:
     """The user's current facts most similar to a vector (cosine similarity), for reconciliation."""
-    join, fact_vector, of_model = _vectors(moving, "$4")
+    join, fact_vector, of_model = ranking.vectors(moving, "$4")
     records = await conn.fetch(
         f"""
         SELECT {rows.FACT_COLUMNS}, 1 - ({fact_vector} <=> $3::vector) AS similarity

@@ -103,10 +103,13 @@ async def test_limits_and_bad_input(service: Service) -> None:
         failure = await rpc_failure(stub.GetContext(request))
         assert failure.code == grpc.StatusCode.INVALID_ARGUMENT and failure.field_violations[0][0] == field
 
+    ranked = await stub.GetContext(pb.GetContextRequest(user_id="alice", query="favorite food sushi", limit=50))
+    threshold = ranked.facts[1].relevance * 0.999  # relevance travels as a float32
     strict = await stub.GetContext(
-        pb.GetContextRequest(user_id="alice", query="favorite food sushi", min_relevance=0.5)
+        pb.GetContextRequest(user_id="alice", query="favorite food sushi", min_relevance=threshold, limit=50)
     )
-    assert strict.facts and all(s.relevance >= 0.5 for s in strict.facts)
+    assert len(strict.facts) >= 2 and all(s.relevance >= threshold for s in strict.facts)
+    assert [s.fact.id for s in strict.facts] == [s.fact.id for s in ranked.facts[: len(strict.facts)]]  # a prefix
 
 
 async def test_superseded_facts_are_not_returned(service: Service) -> None:
