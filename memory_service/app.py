@@ -144,6 +144,10 @@ async def running_server(core: Core, *, listen: str | None = None) -> AsyncItera
                     await monitor
 
 
+def fact_service(core: Core) -> FactService:
+    return FactService(core.db, core.embedder)
+
+
 async def _watch_database_health(db: Database, server: RunningServer) -> None:
     serving = True
     while True:

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
+from pgvector import Vector as PgVector
+
 from memory_service.db import ranking, rows
 from memory_service.db.database import Connection, one
 from memory_service.domain import Fact, FactChangeType, FactDraft, FactEdit, FactHistory, ScoredFact, Vector
@@ -19,6 +21,15 @@ async def get(conn: Connection, user_id: str, fact_id: UUID) -> Fact | None:
         f"SELECT {rows.FACT_COLUMNS} FROM facts f WHERE f.user_id = $1 AND f.id = $2", user_id, fact_id
     )
     return rows.fact(row) if row else None
+
+
+async def get_many(conn: Connection, user_id: str, fact_ids: Sequence[UUID]) -> dict[UUID, Fact]:
+    records = await conn.fetch(
+        f"SELECT {rows.FACT_COLUMNS} FROM facts f WHERE f.user_id = $1 AND f.id = ANY($2::uuid[])",
+        user_id,
+        list(fact_ids),
+    )
+    return {r["id"]: rows.fact(r) for r in records}
 
 
 async def get_by_request_id(conn: Connection, user_id: str, request_id: str) -> Fact | None:
@@ -75,6 +86,59 @@ async def insert_current(
             )
     link = supersedes or (closed.id if closed else None)
     return await _insert(conn, draft, valid_from, valid_to=None, link=link, request_id=request_id)
+
+
+async def insert_statements(
+    conn: Connection, drafts: Sequence[FactDraft], ids: Sequence[UUID], request_ids: Sequence[str | None]
+) -> list[Fact]:
+    """Inserts keyless facts in one statement (a bulk import): they close nothing. Runs under lock_user().
+
+    The caller chooses the ids, so the facts come back in its order.
+    """
+    records = await conn.fetch(
+        f"""
+        INSERT INTO facts AS f (id, user_id, agent_id, fact_key, fact_value, text, importance, source, embedding,
+                                embedding_model, request_id, valid_from, session_id)
+        SELECT d.id, d.user_id, d.agent_id, '', '', d.text, d.importance, d.source, d.embedding, d.model,
+               d.request_id, COALESCE(d.valid_from, now()), d.session_id
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::real[], $6::text[], $7::vector[], $8::text[],
+                    $9::text[], $10::timestamptz[], $11::text[])
+             AS d(id, user_id, agent_id, text, importance, source, embedding, model, request_id, valid_from, session_id)
+        RETURNING {rows.FACT_COLUMNS}
+        """,
+        list(ids),
+        [d.user_id for d in drafts],
+        [d.agent_id for d in drafts],
+        [d.text for d in drafts],
+        [d.importance for d in drafts],
+        [d.source.value for d in drafts],
+        [PgVector(d.embedding) for d in drafts],  # an ndarray in a list would be taken for a nested array
+        [d.embedding_model for d in drafts],
+        list(request_ids),
+        [d.valid_from for d in drafts],
+        [d.session_id for d in drafts],
+    )
+    by_id = {r["id"]: rows.fact(r) for r in records}
+    created = [by_id[i] for i in ids]
+    await _record_history(
+        conn,
+        created[0].user_id if created else "",
+        [(f.id, FactChangeType.CREATED, None, f.text) for f in created],
+        task_id=None,
+        request_id=None,
+    )
+    return created
+
+
+async def get_by_request_prefix(conn: Connection, user_id: str, prefix: str) -> dict[str, Fact]:
+    """Facts whose request id starts with prefix (a batch's "<request_id>#<index>" keys), by request id."""
+    records = await conn.fetch(
+        f"""SELECT {rows.FACT_COLUMNS}, f.request_id FROM facts f
+            WHERE f.user_id = $1 AND starts_with(f.request_id, $2)""",
+        user_id,
+        prefix,
+    )
+    return {r["request_id"]: rows.fact(r) for r in records}
 
 
 async def insert_closed(conn: Connection, draft: FactDraft, *, valid_to: datetime) -> Fact:

@@ -10,10 +10,11 @@ from memory_service.domain import Vector
 
 
 class Priority(IntEnum):
-    """Interactive work (GetContext) is embedded before background work (extraction)."""
+    """Interactive work (GetContext) is embedded first, then extraction, then bulk imports."""
 
     INTERACTIVE = 0
     BACKGROUND = 1
+    BULK = 2  # imports: full batches for throughput, only when nothing else waits
 
 
 class Embedder(Protocol):

@@ -107,7 +107,7 @@ class BatchingEmbedder:
         batch: list[_Waiting] = []
         for priority in Priority:
             queue = self._queues[priority]
-            limit = self._max_batch if priority is Priority.INTERACTIVE else self._background_max_batch
+            limit = self._background_max_batch if priority is Priority.BACKGROUND else self._max_batch
             while queue and len(batch) < limit:
                 _, waiting = queue.popitem(last=False)
                 if any(not f.done() for f in waiting.futures):  # skip texts whose callers all gave up

@@ -17,7 +17,7 @@ from voxbridge.memory.v1 import (
 )
 
 from memory_service.domain import Turn
-from memory_service.errors import InvalidArgument, NotImplementedYet, ResourceExhausted
+from memory_service.errors import InvalidArgument, ResourceExhausted
 from memory_service.grpc_api import convert
 from memory_service.service.context import ContextService
 from memory_service.service.extraction import ExtractionService
@@ -71,7 +71,10 @@ class MemoryServicer(memory_service_pb2_grpc.MemoryServiceServicer):  # type: ig
     async def BatchCreateFacts(
         self, request: memory_service_pb2.BatchCreateFactsRequest, context: Context
     ) -> memory_service_pb2.BatchCreateFactsResponse:
-        raise NotImplementedYet("BatchCreateFacts is declared but not implemented yet")
+        created = await self._s.facts.create_batch(
+            request.user_id, [convert.fact_input(f) for f in request.facts], request.request_id
+        )
+        return memory_service_pb2.BatchCreateFactsResponse(facts=[convert.fact(f) for f in created])
 
     async def GetFact(self, request: memory_service_pb2.GetFactRequest, context: Context) -> fact_pb2.Fact:
         return convert.fact(await self._s.facts.get(request.user_id, request.fact_id))

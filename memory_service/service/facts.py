@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
+from uuid import uuid4
 
-from memory_service.db import Database
+from memory_service.db import Connection, Database
 from memory_service.db import facts as facts_sql
 from memory_service.db import system_settings as settings_sql
 from memory_service.db import users as users_sql
@@ -26,6 +28,7 @@ from memory_service.validation import (
 )
 
 EDITABLE_FIELDS = ("fact_key", "fact_value", "text", "importance")
+MAX_BATCH = 1000
 # A write whose vector was made just before a model cut-over embeds again; twice in a row means something is off.
 MODEL_SWITCH_ROUNDS = 3
 
@@ -80,6 +83,53 @@ class FactService:
                     await settings_sql.require_active_model(conn, model)
                     await users_sql.ensure_user(conn, draft.user_id)
                     return await facts_sql.insert_current(conn, draft, request_id=request_id or None)
+            except settings_sql.ActiveModelChanged:
+                await self._embedder.reload()
+        raise _model_switching()
+
+    async def create_batch(
+        self,
+        user_id: str,
+        given: Sequence[FactInput],
+        request_id: str = "",
+        *,
+        source: FactSource = FactSource.IMPORTED,
+    ) -> list[Fact]:
+        """Stores up to MAX_BATCH facts of one user in one transaction, embedding them in bulk batches.
+
+        All or nothing. Keyed facts are applied in order (a later one with the same key supersedes an
+        earlier one); plain statements go in with one statement. With a request_id, each fact gets the
+        key "<request_id>#<index>", so a retry returns the facts the first call stored.
+        """
+        check = RequestChecker()
+        check.identifier("user_id", user_id)
+        request_id = check.identifier("request_id", request_id, required=False, max_length=MAX_REQUEST_ID_LENGTH - 6)
+        if not given:
+            check.fail("facts", "is required: 1 to 1000 facts")
+        if len(given) > MAX_BATCH:
+            check.fail("facts", f"at most {MAX_BATCH} facts per call, got {len(given)}")
+        checked = []
+        for index, fact in enumerate(given[:MAX_BATCH]):
+            if fact.user_id and fact.user_id != user_id:
+                check.fail(f"facts[{index}].user_id", "must be empty or the batch's user_id")
+            checked.append(_checked_new_fact(check, replace(fact, user_id=user_id), f"facts[{index}]"))
+        check.raise_if_invalid()
+        keys = [f"{request_id}#{i}" for i in range(len(checked))] if request_id else [None] * len(checked)
+
+        for _ in range(MODEL_SWITCH_ROUNDS):
+            model = self._embedder.model_id
+            vectors = await self._embedder.embed([f.text for f in checked], Priority.BULK)
+            drafts = [f.draft(v, model, source) for f, v in zip(checked, vectors, strict=True)]
+            try:
+                async with self._db.transaction() as conn:
+                    await facts_sql.lock_user(conn, user_id)
+                    if request_id:
+                        earlier = await facts_sql.get_by_request_prefix(conn, user_id, f"{request_id}#")
+                        if earlier:  # a retry of this very batch
+                            return _same_batch(earlier, keys, checked, request_id)
+                    await settings_sql.require_active_model(conn, model)
+                    await users_sql.ensure_user(conn, user_id)
+                    return await _insert_batch(conn, drafts, keys)
             except settings_sql.ActiveModelChanged:
                 await self._embedder.reload()
         raise _model_switching()
@@ -237,6 +287,36 @@ class FactService:
             raise _not_found(user_id, fact_id)
         # Cached vectors of the user's texts go too, here at once and on every other replica by notification.
         self._embedder.forget_owner(user_id)
+
+
+async def _insert_batch(conn: Connection, drafts: Sequence[FactDraft], keys: Sequence[str | None]) -> list[Fact]:
+    stored: dict[int, Fact] = {}
+    plain = [i for i, d in enumerate(drafts) if not d.fact_key]
+    ids = [uuid4() for _ in plain]
+    for i, fact in zip(
+        plain,
+        await facts_sql.insert_statements(conn, [drafts[i] for i in plain], ids, [keys[i] for i in plain]),
+        strict=True,
+    ):
+        stored[i] = fact
+    for i, draft in enumerate(drafts):
+        if draft.fact_key:
+            stored[i] = await facts_sql.insert_current(conn, draft, request_id=keys[i])
+    # As they stand at the end of the batch: a keyed fact a later one superseded comes back closed.
+    final = await facts_sql.get_many(conn, drafts[0].user_id, [stored[i].id for i in range(len(drafts))])
+    return [final[stored[i].id] for i in range(len(drafts))]
+
+
+def _same_batch(
+    earlier: dict[str, Fact], keys: Sequence[str | None], asked: Sequence[_NewFact], request_id: str
+) -> list[Fact]:
+    """The facts a batch's request id already stored, if this call asks for the same facts."""
+    if set(earlier) == set(keys):
+        try:
+            return [_same_request(earlier[key], fact, request_id) for key, fact in zip(keys, asked, strict=True) if key]
+        except AlreadyExists:
+            pass
+    raise AlreadyExists(f"request_id {request_id!r} was already used for a different batch", reason="REQUEST_ID_REUSED")
 
 
 def consistent_edit(current: Fact, requested: FactEdit) -> FactEdit:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from pathlib import Path
 
@@ -53,3 +54,32 @@ async def test_the_runtime_settings_commands_run_as_written(service: Service) ->
     assert code == 0, f"a README command failed:\n{err[-3000:]}"
     assert '"name": "llm.model"' in out and "SETTING_SOURCE_DATABASE" in out
     assert (await service.stub.GetQueueStats(pb.GetQueueStatsRequest())).mode == extraction_pb2.EXTRACTION_MODE_VERBATIM
+
+
+async def run_operator_block(heading: str, database_url: str, cwd: Path) -> tuple[int, str, str]:
+    """An operator's command block, on the test database, in a scratch directory (it writes files)."""
+    script = shell_block(heading).replace(".venv/bin/", f"{ROOT}/.venv/bin/")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MEMORY_")}
+    process = await asyncio.create_subprocess_exec(
+        "bash", "-e", "-o", "pipefail", "-x", "-c", script, cwd=cwd,
+        env={**environment, "MEMORY_DATABASE_URL": database_url, "MEMORY_LOG_LEVEL": "WARNING"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 180)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def test_the_operator_commands_run_as_written(service: Service, database_url: str, tmp_path: Path) -> None:
+    code, out, err = await run_operator_block("## Bulk import", database_url, tmp_path)
+    assert code == 0, err[-3000:]
+    assert '"facts": 2' in out
+    listed = await service.stub.ListFacts(pb.ListFactsRequest(user_id="alice"))
+    assert {f.text for f in listed.facts} == {"Plays the cello", "city: Oslo"}
+
+    code, out, err = await run_operator_block("### Export", database_url, tmp_path)
+    assert code == 0, err[-3000:]
+    assert (tmp_path / "alice.jsonl").read_text().startswith('{"header": {"format_version": "1"')
+
+    code, out, err = await run_operator_block("1. `QueueExtraction` writes", database_url, tmp_path)
+    assert code == 0, err[-3000:]
+    assert "requeued 0 failed task(s)" in err
