@@ -5,10 +5,15 @@ from __future__ import annotations
 import grpc
 from voxbridge.memory.gateway.config import GatewaySettings, TlsSettings
 
-# Keepalive pings keep long WatchExtractions relays open through NATs; the server permits them every 10 s.
 CHANNEL_OPTIONS = [
+    # Keepalive pings keep long WatchExtractions relays open through NATs; the server permits them every 10 s.
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_timeout_ms", 10_000),
+    # Calls fail fast (503) while the service is down; once it is back, the gateway must notice within
+    # seconds, not after gRPC's default reconnect backoff has grown to two minutes.
+    ("grpc.initial_reconnect_backoff_ms", 500),
+    ("grpc.min_reconnect_backoff_ms", 500),
+    ("grpc.max_reconnect_backoff_ms", 5_000),
 ]
 
 
