@@ -7,11 +7,18 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
+import grpc
 import httpx
 import uvicorn
 from voxbridge.memory.gateway import GatewaySettings, create_app
+from voxbridge.memory.v1 import memory_service_pb2_grpc
+
+from memory_service.app import open_core, running_server
+from memory_service.config import Settings
+from tests.support.harness import Service
 
 
 @dataclass
@@ -49,3 +56,18 @@ async def serving_gateway(settings: GatewaySettings) -> AsyncIterator[Gateway]:
         server.should_exit = True
         await serving
         sock.close()
+
+
+@contextlib.asynccontextmanager
+async def service_at(settings: Settings, model: Any, port: int) -> AsyncIterator[Service]:
+    """The real service on a chosen port, so a gateway can watch it stop and come back at the same address."""
+    async with (
+        open_core(settings, preloaded_model=model) as core,
+        running_server(core, listen=f"127.0.0.1:{port}") as server,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
+    ):
+        service = Service(core, server.port, channel, memory_service_pb2_grpc.MemoryServiceStub(channel))
+        try:
+            yield service
+        finally:
+            await service.stop_workers()
