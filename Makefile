@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 BUF := npx -y @bufbuild/buf@1.75.0
 
-.PHONY: install serve test lint proto proto-check soak bench clean
+.PHONY: install serve gateway browser test lint proto proto-check soak bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,14 @@ install: $(STAMP)
 serve: install
 	$(VENV)/bin/memory-service serve
 
-test: install lint
+gateway: install
+	$(VENV)/bin/memory-gateway
+
+# Debian's chromium for the browser tests of the web UI (installed when missing).
+browser:
+	scripts/ensure_chromium.sh
+
+test: install browser lint
 	$(VENV)/bin/pytest -m "not soak" tests
 
 lint: install
