@@ -6,16 +6,16 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 BUF := npx -y @bufbuild/buf@1.75.0
 
-.PHONY: install serve test lint proto proto-check soak bench clean
+.PHONY: install serve gateway browser test lint proto proto-check soak bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
 # The CPU build of torch goes first: a bare `torch` requirement would pull a CUDA build of several GB.
-$(STAMP): $(PY) pyproject.toml constraints.txt clients/python/pyproject.toml
+$(STAMP): $(PY) pyproject.toml constraints.txt clients/python/pyproject.toml clients/gateway/pyproject.toml
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -c constraints.txt -e clients/python -e '.[dev]'
+	$(PIP) install --quiet -c constraints.txt -e clients/python -e clients/gateway -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -23,12 +23,19 @@ install: $(STAMP)
 serve: install
 	$(VENV)/bin/memory-service serve
 
-test: install lint
+gateway: install
+	$(VENV)/bin/memory-gateway
+
+# Debian's chromium for the browser tests of the web UI (installed when missing).
+browser:
+	scripts/ensure_chromium.sh
+
+test: install browser lint
 	$(VENV)/bin/pytest -m "not soak" tests
 
 lint: install
-	$(VENV)/bin/ruff check memory_service tests benchmarks scripts deploy clients/python/src
-	$(VENV)/bin/ruff format --check memory_service tests benchmarks scripts deploy clients/python/src
+	$(VENV)/bin/ruff check memory_service tests benchmarks scripts deploy clients/python/src clients/gateway/src
+	$(VENV)/bin/ruff format --check memory_service tests benchmarks scripts deploy clients/python/src clients/gateway/src
 	$(VENV)/bin/mypy
 	$(BUF) lint
 
