@@ -24,7 +24,10 @@ from memory_service.extraction.llm_runtime import LlmRuntime
 from memory_service.extraction.maintenance import Maintenance
 from memory_service.extraction.planner import ExtractionPlanner
 from memory_service.extraction.worker import Worker
+from memory_service.grpc_api.access import Gate
 from memory_service.grpc_api.admin_servicer import AdminServicer
+from memory_service.grpc_api.interceptors import Admission
+from memory_service.grpc_api.limits import RateLimiter, Slots
 from memory_service.grpc_api.server import RunningServer, serve_grpc
 from memory_service.grpc_api.servicer import MemoryServicer, Services
 from memory_service.service.context import ContextService
@@ -34,6 +37,7 @@ from memory_service.service.facts import FactService
 from memory_service.service.privacy import PrivacyService
 from memory_service.service.queue import QueueService
 from memory_service.service.system_settings import SystemSettingsService
+from memory_service.service.tokens import TokenService
 from memory_service.service.users import UserService
 
 log = logging.getLogger(__name__)
@@ -51,6 +55,7 @@ class Core:
     embedder: EmbeddingRuntime
     llm: LlmRuntime
     planner: ExtractionPlanner
+    tokens: TokenService
 
     def new_worker(self, *, name: str | None = None) -> Worker:
         maintenance = Maintenance(
@@ -85,11 +90,14 @@ async def open_core(settings: Settings, *, preloaded_model: Any | None = None) -
         await llm.start()
         stack.push_async_callback(llm.aclose)
         reloads: set[asyncio.Task[None]] = set()
+        tokens = TokenService(db)
 
         def on_control(payload: str) -> None:
             message = control.parse(payload)
             if message.get("kind") == control.FORGET_USER and isinstance(message.get("user_id"), str):
                 embedder.forget_owner(message["user_id"])
+            elif message.get("kind") == control.TOKENS_CHANGED:
+                tokens.forget_cache()
             elif message.get("kind") == control.SETTINGS_CHANGED:
                 for reload in (embedder.reload(), llm.reload()):
                     task = asyncio.create_task(reload)
@@ -100,7 +108,7 @@ async def open_core(settings: Settings, *, preloaded_model: Any | None = None) -
         await PrivacyService(db, None, erasure_secret=settings.erasure_secret).ensure_secret()
         planner = ExtractionPlanner(db, embedder, llm, duplicate_threshold=settings.worker.duplicate_threshold)
         log.info("ready", extra={"embedding_model": embedder.model_id, "extraction_mode": planner.mode.value})
-        yield Core(settings, dsn, db, embedder, llm, planner)
+        yield Core(settings, dsn, db, embedder, llm, planner, tokens)
 
 
 @contextlib.asynccontextmanager
@@ -124,10 +132,18 @@ async def running_server(core: Core, *, listen: str | None = None) -> AsyncItera
             users=UserService(core.db),
             privacy=PrivacyService(core.db, core.embedder, erasure_secret=settings.erasure_secret),
         )
+        security = settings.security
+        admission = Admission(
+            Gate(core.tokens, required=security.auth_required),
+            RateLimiter(security.rate_limit_per_second, security.rate_limit_burst),
+            Slots(security.max_concurrent_calls, security.max_streams),
+        )
         async with serve_grpc(
             MemoryServicer(services, stream_write_timeout=settings.stream_write_timeout_seconds),
-            AdminServicer(SystemSettingsService(core.db, settings, core.embedder, core.llm)),
+            AdminServicer(SystemSettingsService(core.db, settings, core.embedder, core.llm), core.tokens),
+            admission,
             listen or settings.listen,
+            security,
             grace_seconds=settings.grace_seconds,
         ) as server:
             await server.set_serving(True)

@@ -79,6 +79,21 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True)
+class SecuritySettings:
+    """Who may call, over what, and how much."""
+
+    auth_required: bool  # MEMORY_AUTH=required; off is allowed only on a loopback listener
+    tls_cert: Path | None
+    tls_key: Path | None
+    tls_client_ca: Path | None  # set: clients must present a certificate it signed (mutual TLS)
+    rate_limit_per_second: float  # per token (or per peer when auth is off); 0 turns it off
+    rate_limit_burst: float
+    max_concurrent_calls: int
+    max_streams: int
+    max_message_bytes: int
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the service reads from its environment, validated at start."""
 
@@ -100,6 +115,7 @@ class Settings:
     llm: LlmSettings | None
     worker: WorkerSettings
     retention: RetentionSettings
+    security: SecuritySettings
     # The process's environment, for runtime settings that fall back to it and for env:NAME secret references.
     environ: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
@@ -146,6 +162,7 @@ class Settings:
                 task_text_seconds=env.number("TASK_TEXT_RETENTION_SECONDS", 900.0, minimum=0),
                 failed_task_text_days=env.number("FAILED_TASK_TEXT_RETENTION_DAYS", 7.0, minimum=0),
             ),
+            security=_security_settings(env),
             environ=dict(environ),
         )
         if settings.pool_min_size > settings.pool_max_size:
@@ -204,6 +221,35 @@ def _llm_settings(env: _Env) -> LlmSettings | None:
         timeout_seconds=env.number("LLM_TIMEOUT_SECONDS", 60.0, minimum=0.1),
         json_mode=env.flag("LLM_JSON_MODE", True),
         temperature=env.number("LLM_TEMPERATURE", 0.0, minimum=0, maximum=2),
+    )
+
+
+def _security_settings(env: _Env) -> SecuritySettings:
+    def path(name: str) -> Path | None:
+        value = env.text(name)
+        if value is None:
+            return None
+        found = Path(value).expanduser()
+        if not found.is_file():
+            raise ConfigError(f"{PREFIX}{name} names {value!r}, which is not a readable file")
+        return found
+
+    cert, key = path("TLS_CERT"), path("TLS_KEY")
+    if (cert is None) != (key is None):
+        raise ConfigError("MEMORY_TLS_CERT and MEMORY_TLS_KEY go together: set both or neither")
+    client_ca = path("TLS_CLIENT_CA")
+    if client_ca is not None and cert is None:
+        raise ConfigError("MEMORY_TLS_CLIENT_CA (mutual TLS) needs MEMORY_TLS_CERT and MEMORY_TLS_KEY")
+    return SecuritySettings(
+        auth_required=env.choice("AUTH", ("off", "required"), "off") == "required",
+        tls_cert=cert,
+        tls_key=key,
+        tls_client_ca=client_ca,
+        rate_limit_per_second=env.number("RATE_LIMIT_PER_SECOND", 200.0, minimum=0),
+        rate_limit_burst=env.number("RATE_LIMIT_BURST", 400.0, minimum=1),
+        max_concurrent_calls=env.integer("MAX_CONCURRENT_CALLS", 512, minimum=1),
+        max_streams=env.integer("MAX_STREAMS", 1000, minimum=1),
+        max_message_bytes=env.integer("MAX_MESSAGE_BYTES", 4 * 1024 * 1024, minimum=64 * 1024),
     )
 
 

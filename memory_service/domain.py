@@ -353,3 +353,31 @@ class ErasureReceipt:
     erased_at: datetime
     deleted_rows: dict[str, int]
     ledger_id: int  # 0 when there was nothing to erase
+
+
+class TokenRole(StrEnum):
+    SERVICE = "service"  # a bot: every user's data, no administration
+    USER = "user"  # one person: their own user_id only
+    ADMIN = "admin"  # everything
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """A token as stored: never its secret."""
+
+    name: str
+    role: TokenRole
+    user_id: str | None
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a token's name and role, or anyone when authentication is off (a loopback listener)."""
+
+    name: str
+    role: TokenRole
+    user_id: str | None = None

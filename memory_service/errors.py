@@ -10,6 +10,8 @@
     ├── ResourceExhausted      a limit is hit; retry after retry_after
     ├── Unavailable            the database, LLM or embedder cannot be reached
     ├── DeadlineExceeded       the caller's deadline ran out
+    ├── Unauthenticated        no token, or one that is unknown or revoked
+    ├── PermissionDenied       the caller's role or user does not reach this
     └── NotImplementedYet      a declared RPC whose issue has not landed
 
 The one table from these to gRPC status codes is grpc_api/status_mapping.py.
@@ -103,6 +105,14 @@ class Unavailable(MemoryServiceError):
 
 class DeadlineExceeded(MemoryServiceError):
     default_reason = "DEADLINE_EXCEEDED"
+
+
+class Unauthenticated(MemoryServiceError):
+    default_reason = "UNAUTHENTICATED"
+
+
+class PermissionDenied(MemoryServiceError):
+    default_reason = "PERMISSION_DENIED"
 
 
 class NotImplementedYet(MemoryServiceError):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from memory_service.cli import importing, privacy, tasks
+from memory_service.cli import importing, privacy, tasks, tokens
 from memory_service.cli.common import OperatorCommand
 from memory_service.config import ConfigError, Settings
 from memory_service.errors import Unavailable
@@ -40,7 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int, help="tasks at once (MEMORY_WORKER_CONCURRENCY, default 4)")
 
     commands.add_parser("migrate", help="apply database migrations and exit")
-    operator_commands = [*tasks.register(commands), *privacy.register(commands), *importing.register(commands)]
+    operator_commands = [
+        *tasks.register(commands),
+        *privacy.register(commands),
+        *importing.register(commands),
+        *tokens.register(commands),
+    ]
 
     for sub in (serve, worker, commands.choices["migrate"], *operator_commands):
         sub.add_argument(

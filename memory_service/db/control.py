@@ -15,6 +15,7 @@ from memory_service.db.database import Connection
 CONTROL_CHANNEL = "memory_control"
 FORGET_USER = "forget_user"
 SETTINGS_CHANGED = "settings_changed"
+TOKENS_CHANGED = "tokens_changed"
 
 
 async def announce_forgotten(conn: Connection, user_id: str) -> None:
@@ -25,6 +26,11 @@ async def announce_forgotten(conn: Connection, user_id: str) -> None:
 async def announce_settings_changed(conn: Connection) -> None:
     """Every process reloads the runtime settings from the database."""
     await _notify(conn, {"kind": SETTINGS_CHANGED})
+
+
+async def announce_tokens_changed(conn: Connection) -> None:
+    """Every process drops its cache of authenticated tokens (one was revoked)."""
+    await _notify(conn, {"kind": TOKENS_CHANGED})
 
 
 def parse(payload: str) -> dict[str, Any]:

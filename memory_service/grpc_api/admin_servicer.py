@@ -7,27 +7,29 @@ from typing import Any, TypeAlias
 import grpc
 from voxbridge.memory.v1 import admin_pb2, admin_pb2_grpc, extraction_pb2
 
-from memory_service.errors import NotImplementedYet
 from memory_service.grpc_api import convert
 from memory_service.service.system_settings import SystemSettingsService
+from memory_service.service.tokens import TokenService
 
 Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
 
 class AdminServicer(admin_pb2_grpc.AdminServiceServicer):  # type: ignore[misc]  # generated, untyped
-    def __init__(self, system: SystemSettingsService) -> None:
+    def __init__(self, system: SystemSettingsService, tokens: TokenService) -> None:
         self._system = system
+        self._tokens = tokens
 
     async def CreateToken(
         self, request: admin_pb2.CreateTokenRequest, context: Context
     ) -> admin_pb2.CreateTokenResponse:
-        raise NotImplementedYet("CreateToken is declared but not implemented yet")
+        token, secret = await self._tokens.create(convert.token_role(request.role), request.user_id, request.name)
+        return admin_pb2.CreateTokenResponse(token=convert.access_token(token), secret=secret)
 
     async def ListTokens(self, request: admin_pb2.ListTokensRequest, context: Context) -> admin_pb2.ListTokensResponse:
-        raise NotImplementedYet("ListTokens is declared but not implemented yet")
+        return admin_pb2.ListTokensResponse(tokens=[convert.access_token(t) for t in await self._tokens.list()])
 
     async def RevokeToken(self, request: admin_pb2.RevokeTokenRequest, context: Context) -> admin_pb2.AccessToken:
-        raise NotImplementedYet("RevokeToken is declared but not implemented yet")
+        return convert.access_token(await self._tokens.revoke(request.name))
 
     async def GetSystemSettings(
         self, request: admin_pb2.GetSystemSettingsRequest, context: Context

@@ -357,3 +357,28 @@ def cached_models(models: list[CachedModel], *, freed_bytes: int) -> admin_pb2.L
         ],
         freed_bytes=freed_bytes,
     )
+
+
+_ROLE_TO_PROTO = {
+    domain.TokenRole.SERVICE: admin_pb2.TOKEN_ROLE_SERVICE,
+    domain.TokenRole.USER: admin_pb2.TOKEN_ROLE_USER,
+    domain.TokenRole.ADMIN: admin_pb2.TOKEN_ROLE_ADMIN,
+}
+_ROLE_FROM_PROTO = {value: key for key, value in _ROLE_TO_PROTO.items()}
+
+
+def token_role(value: int) -> domain.TokenRole | None:
+    role: domain.TokenRole | None = _ROLE_FROM_PROTO.get(value)  # type: ignore[call-overload]
+    return role
+
+
+def access_token(value: domain.AccessToken) -> admin_pb2.AccessToken:
+    return admin_pb2.AccessToken(
+        name=value.name,
+        role=_ROLE_TO_PROTO[value.role],
+        user_id=value.user_id or "",
+        created_at=timestamp(value.created_at),
+        revoked_at=timestamp(value.revoked_at),
+        last_used_at=timestamp(value.last_used_at),
+        prefix=value.prefix,
+    )

@@ -1,21 +1,35 @@
-"""One interceptor for every MemoryService call: request ids, deadlines, and domain errors → rich statuses."""
+"""One interceptor for every MemoryService and AdminService call: admission, deadlines, errors → rich statuses.
+
+Admission, in order, before a handler runs:
+  1. the bytes must be a valid message of the RPC's request type (else INVALID_ARGUMENT,
+     without a traceback in the logs: a cheap way to flood them otherwise);
+  2. the caller's bearer token (when MEMORY_AUTH=required), else UNAUTHENTICATED;
+  3. the caller's rate (a token bucket per token), else RESOURCE_EXHAUSTED + RetryInfo;
+  4. the caller's reach (access.RULES), else PERMISSION_DENIED — before any existence check;
+  5. room on the server (calls and streams in flight), else RESOURCE_EXHAUSTED + RetryInfo.
+Health checking and reflection pass through untouched.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeAlias
 
 import grpc
 from google.rpc import status_pb2
 from grpc_status import rpc_status
 
-from memory_service.errors import MemoryServiceError
+from memory_service.domain import Principal
+from memory_service.errors import InvalidArgument, MemoryServiceError, ResourceExhausted
+from memory_service.grpc_api.access import Gate
+from memory_service.grpc_api.limits import RateLimiter, Slots
 from memory_service.grpc_api.status_mapping import deadline_status, internal_status, status_of_error
 from memory_service.request_context import request_id_var
 
@@ -27,8 +41,57 @@ REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
+class _Undecodable:
+    """What the deserializer hands the handler instead of raising (grpc would answer UNKNOWN)."""
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+
+class Admission:
+    """The checks every call passes before its handler runs (see the module docstring)."""
+
+    def __init__(self, gate: Gate, limiter: RateLimiter, slots: Slots) -> None:
+        self.gate = gate
+        self.limiter = limiter
+        self.slots = slots
+
+    async def admit(self, method: str, request: Any, context: Context) -> Principal:
+        principal = await self.gate.authenticate(context.invocation_metadata())
+        if isinstance(request, _Undecodable):
+            raise InvalidArgument.field("request", f"the bytes sent are not a valid {request.type_name} message")
+        key = principal.name if self.gate.required else f"peer:{_peer_host(context)}"
+        wait = self.limiter.take(key)
+        if wait is not None:
+            raise ResourceExhausted(
+                f"too many calls from {principal.name if self.gate.required else 'this address'}; "
+                f"at most {self.limiter.rate:g} a second, bursts of {self.limiter.burst:g}",
+                retry_after=wait,
+                reason="RATE_LIMITED",
+            )
+        self.gate.authorize(principal, method, request)
+        return principal
+
+    @contextlib.asynccontextmanager
+    async def room(self, stream: bool) -> AsyncIterator[None]:
+        if not self.slots.enter(stream):
+            limit = self.slots.streams if stream else self.slots.calls
+            raise ResourceExhausted(
+                f"the server has {limit} {'streams' if stream else 'calls'} in flight; retry shortly",
+                retry_after=0.5 if not stream else 5.0,
+                reason="SERVER_BUSY",
+            )
+        try:
+            yield
+        finally:
+            self.slots.leave(stream)
+
+
 class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
-    """Wraps MemoryService and AdminService handlers; health and reflection pass through untouched."""
+    """Wraps MemoryService and AdminService handlers with admission, deadlines and the status table."""
+
+    def __init__(self, admission: Admission) -> None:
+        self._admission = admission
 
     async def intercept_service(
         self,
@@ -40,19 +103,34 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         if handler is None or not method.startswith(SERVICE_PREFIXES):
             return handler
         name = method.rsplit("/", 1)[-1]
+        deserializer = _never_raising(handler.request_deserializer)
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(name, handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
+                _wrap_unary(name, handler.unary_unary, self._admission),
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(name, handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
+                _wrap_stream(name, handler.unary_stream, self._admission),
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         return handler
+
+
+def _never_raising(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserialize is None:
+        return None
+    type_name = getattr(getattr(deserialize, "__self__", None), "__name__", "request")
+
+    def safe(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except Exception:  # DecodeError and friends: the handler answers INVALID_ARGUMENT
+            return _Undecodable(type_name)
+
+    return safe
 
 
 def _request_id(context: Context) -> str:
@@ -62,16 +140,24 @@ def _request_id(context: Context) -> str:
     return uuid.uuid4().hex
 
 
-def _wrap_unary(name: str, behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+def _peer_host(context: Context) -> str:
+    peer = context.peer() or ""
+    return peer.rsplit(":", 1)[0] if peer.startswith(("ipv4:", "ipv6:")) else peer
+
+
+def _wrap_unary(
+    name: str, behavior: Callable[..., Awaitable[Any]], admission: Admission
+) -> Callable[..., Awaitable[Any]]:
     async def handle(request: Any, context: Context) -> Any:
         request_id = _request_id(context)
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         try:
-            remaining = context.time_remaining()
-            # The caller stops waiting at its deadline; stop working then too.
-            async with asyncio.timeout(remaining):
-                return await behavior(request, context)
+            await admission.admit(name, request, context)
+            async with admission.room(stream=False):
+                # The caller stops waiting at its deadline; stop working then too.
+                async with asyncio.timeout(context.time_remaining()):
+                    return await behavior(request, context)
         except MemoryServiceError as error:
             await _abort(context, name, error, started)
         except TimeoutError:
@@ -89,7 +175,7 @@ def _wrap_unary(name: str, behavior: Callable[..., Awaitable[Any]]) -> Callable[
     return handle
 
 
-def _wrap_stream(name: str, behavior: Callable[..., Any]) -> Callable[..., Any]:
+def _wrap_stream(name: str, behavior: Callable[..., Any], admission: Admission) -> Callable[..., Any]:
     if inspect.isasyncgenfunction(behavior):
         raise TypeError(f"{name}: streaming handlers write with context.write so slow readers can be cut off")
 
@@ -98,7 +184,9 @@ def _wrap_stream(name: str, behavior: Callable[..., Any]) -> Callable[..., Any]:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         try:
-            await behavior(request, context)
+            await admission.admit(name, request, context)
+            async with admission.room(stream=True):
+                await behavior(request, context)
         except MemoryServiceError as error:
             await _abort(context, name, error, started)
         except Exception as exc:
