@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from memory_service.config import Settings
-from memory_service.db import Database, control
+from memory_service.db import Database, control, probe
 from memory_service.db.dsn import redact
 from memory_service.db.embedded import embedded_postgres
 from memory_service.db.listener import listening
 from memory_service.db.migrate import migrate
 from memory_service.embeddings.runtime import EmbeddingRuntime
+from memory_service.errors import Unavailable
 from memory_service.extraction.llm_runtime import LlmRuntime
 from memory_service.extraction.maintenance import Maintenance
 from memory_service.extraction.planner import ExtractionPlanner
@@ -28,7 +29,7 @@ from memory_service.grpc_api.access import Gate
 from memory_service.grpc_api.admin_servicer import AdminServicer
 from memory_service.grpc_api.interceptors import Admission
 from memory_service.grpc_api.limits import RateLimiter, Slots
-from memory_service.grpc_api.server import RunningServer, serve_grpc
+from memory_service.grpc_api.server import RunningServer, check_exposure, serve_grpc, standby_server, with_port
 from memory_service.grpc_api.servicer import MemoryServicer, Services
 from memory_service.service.context import ContextService
 from memory_service.service.event_hub import EventHub
@@ -181,7 +182,11 @@ async def _watch_database_health(db: Database, server: RunningServer) -> None:
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """`memory-service serve`: the server (and, unless turned off, an in-process worker) until stop is set."""
-    async with open_core(settings) as core, running_server(core) as server:
+    check_exposure(settings.listen, settings.security)  # before anything is opened: say it at once
+    listen = await _wait_for_database(settings, stop)
+    if listen is None:
+        return
+    async with open_core(settings) as core, running_server(core, listen=listen) as server:
         print(f"memory-service serving on {settings.listen} (port {server.port})", flush=True)
         worker_stop = asyncio.Event()
         worker = (
@@ -197,6 +202,38 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
             if worker is not None:
                 await worker
             # leaving the contexts: NOT_SERVING → stop accepting → drain → hub → embedder → pool → postgres
+
+
+async def _wait_for_database(settings: Settings, stop: asyncio.Event) -> str | None:
+    """The address to serve on once the configured database answers; None when stopped before it did.
+
+    Until then a standby server holds the address: health says NOT_SERVING and every
+    call gets UNAVAILABLE, so a replica started before its database is up waits instead
+    of crash-looping. The embedded database is started by this process: nothing to wait for.
+    """
+    if settings.database_url is None:
+        return settings.listen
+    try:
+        await probe(settings.database_url)
+        return settings.listen
+    except Unavailable as first:
+        log.warning("database unreachable at start; standing by", extra={"error": first.message})
+    delay = 0.5
+    async with standby_server(settings.listen, settings.security) as port:
+        print(f"memory-service waiting for its database; health NOT_SERVING on port {port}", flush=True)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+                return None
+            try:
+                await probe(settings.database_url)
+            except Unavailable as error:
+                delay = min(delay * 2, 10.0)
+                log.warning("database still unreachable", extra={"error": error.message, "retry_in_s": delay})
+                continue
+            log.info("database reachable; starting")
+            return with_port(settings.listen, port)
+    return None
 
 
 async def work(settings: Settings, stop: asyncio.Event) -> None:

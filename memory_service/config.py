@@ -86,7 +86,7 @@ class SecuritySettings:
     tls_cert: Path | None
     tls_key: Path | None
     tls_client_ca: Path | None  # set: clients must present a certificate it signed (mutual TLS)
-    rate_limit_per_second: float  # per token (or per peer when auth is off); 0 turns it off
+    rate_limit_per_second: float  # per token, with MEMORY_AUTH=required; 0 turns it off
     rate_limit_burst: float
     max_concurrent_calls: int
     max_streams: int

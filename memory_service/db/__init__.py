@@ -1,5 +1,5 @@
 """Database access: the only package that imports asyncpg. SQL lives beside the function that runs it."""
 
-from memory_service.db.database import Connection, Database, UniqueViolation
+from memory_service.db.database import Connection, Database, UniqueViolation, probe
 
-__all__ = ["Connection", "Database", "UniqueViolation"]
+__all__ = ["Connection", "Database", "UniqueViolation", "probe"]

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -13,7 +14,9 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from pgvector.asyncpg import register_vector
 
-from memory_service.errors import Unavailable
+from memory_service.db.failures import CONNECT_ERRORS, CONNECTION_ERRORS, as_domain_error, translate, unavailable
+from memory_service.errors import DeadlineExceeded
+from memory_service.request_context import call_deadline
 
 log = logging.getLogger(__name__)
 
@@ -21,19 +24,6 @@ Record = asyncpg.Record
 # What the pool hands out; it has every query method of a connection.
 Connection: TypeAlias = "PoolConnectionProxy[Record]"
 UniqueViolation = asyncpg.UniqueViolationError
-
-# Errors that mean "the database cannot be reached right now", not "the query is wrong".
-CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.AdminShutdownError,
-    asyncpg.CrashShutdownError,
-    asyncpg.ConnectionFailureError,
-)
-
 
 if TYPE_CHECKING:
     _ConnectionBase = asyncpg.Connection[Record]
@@ -62,12 +52,6 @@ def one(row: Record | None) -> Record:
     return row
 
 
-def unavailable(exc: BaseException) -> Unavailable:
-    return Unavailable(
-        f"the database is unreachable ({type(exc).__name__})", retry_after=1.0, reason="DATABASE_UNAVAILABLE"
-    )
-
-
 class Database:
     """Owns the asyncpg pool. Every query of the service goes through connection() or transaction()."""
 
@@ -89,8 +73,8 @@ class Database:
                 # Idle connections are recycled, so a database restart heals by itself.
                 max_inactive_connection_lifetime=300,
             )
-        except CONNECTION_ERRORS as exc:
-            raise unavailable(exc) from exc
+        except CONNECT_ERRORS as exc:
+            raise as_domain_error(exc) from exc
         try:
             yield cls(pool, dsn)
         finally:
@@ -102,10 +86,28 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
+        """A pooled connection; database errors leave it as the domain errors of db/failures.py.
+
+        Within a call, waiting for a connection is bounded by the call's deadline.
+        """
+        deadline = call_deadline.get()
+        wait = None if deadline is None else max(deadline - time.monotonic(), 0.001)
         try:
-            async with self._pool.acquire() as conn:
+            async with self._pool.acquire(timeout=wait) as conn:
                 yield conn
+        except TimeoutError as exc:
+            if deadline is not None and time.monotonic() >= deadline - 0.001:
+                raise DeadlineExceeded("no database connection was free before the call's deadline") from exc
+            raise
+        except asyncpg.PostgresError as exc:
+            translated = translate(exc)
+            if translated is None:
+                raise
+            raise translated from exc
         except CONNECTION_ERRORS as exc:
+            # The server restarted or failed over: every idle connection is dead too. Replace them all
+            # on their next use instead of failing one call per stale connection.
+            await self._pool.expire_connections()
             raise unavailable(exc) from exc
 
     @contextlib.asynccontextmanager
@@ -127,9 +129,18 @@ class Database:
         """A dedicated connection for LISTEN, outside the pool (it lives as long as the listener)."""
         try:
             conn: asyncpg.Connection[Record] = await asyncpg.connect(self.dsn)
-        except CONNECTION_ERRORS as exc:
-            raise unavailable(exc) from exc
+        except CONNECT_ERRORS as exc:
+            raise as_domain_error(exc) from exc
         return conn
+
+
+async def probe(dsn: str) -> None:
+    """Connects once and hangs up; raises the domain error (Unavailable) when the database cannot be reached."""
+    try:
+        conn = await asyncpg.connect(dsn, timeout=5.0)
+    except CONNECT_ERRORS as exc:
+        raise as_domain_error(exc) from exc
+    await conn.close()
 
 
 async def _init_connection(conn: asyncpg.Connection[Record]) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from memory_service.errors import MemoryServiceError, Unavailable
+from memory_service.errors import Conflict, MemoryServiceError, Unavailable
 from memory_service.llm.chat import LlmError, LlmFailure
 
 
@@ -50,6 +50,9 @@ def classify_failure(exc: BaseException) -> Failure:
         return Failure(kind, reason, str(exc), exc.retry_after)
     if isinstance(exc, Unavailable):
         return Failure(FailureKind.UNAVAILABLE, exc.reason, exc.message, exc.retry_after)
+    if isinstance(exc, Conflict) and exc.reason == "TRANSACTION_CONFLICT":
+        # A deadlock or serialization failure says nothing about the turn: retry soon, uncharged.
+        return Failure(FailureKind.UNAVAILABLE, exc.reason, exc.message, 0.2)
     if isinstance(exc, PlanKeptGoingStale):
         return Failure(FailureKind.BAD_ATTEMPT, "CONCURRENT_EDIT", str(exc))
     if isinstance(exc, MemoryServiceError):

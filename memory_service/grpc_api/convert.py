@@ -81,8 +81,16 @@ def time_of(message: Any, field: str) -> datetime | None:
     """A Timestamp field as an aware datetime, or None when unset."""
     if not message.HasField(field):
         return None
-    value: datetime = getattr(message, field).ToDatetime(tzinfo=UTC)
+    stamp = getattr(message, field)
+    # The well-known type's own range (years 1 to 9999); anything outside is not a time at all.
+    if not (_MIN_SECONDS <= stamp.seconds <= _MAX_SECONDS and 0 <= stamp.nanos <= 999_999_999):
+        raise InvalidArgument.field(field, "is not a valid timestamp (years 0001 to 9999, nanos 0 to 999999999)")
+    value: datetime = stamp.ToDatetime(tzinfo=UTC)
     return value
+
+
+_MIN_SECONDS = -62_135_596_800  # 0001-01-01T00:00:00Z
+_MAX_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 
 def duration(seconds: float) -> duration_pb2.Duration:

@@ -31,7 +31,7 @@ from memory_service.errors import InvalidArgument, MemoryServiceError, ResourceE
 from memory_service.grpc_api.access import Gate
 from memory_service.grpc_api.limits import RateLimiter, Slots
 from memory_service.grpc_api.status_mapping import deadline_status, internal_status, status_of_error
-from memory_service.request_context import request_id_var
+from memory_service.request_context import call_deadline, request_id_var
 
 log = logging.getLogger(__name__)
 Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
@@ -60,11 +60,12 @@ class Admission:
         principal = await self.gate.authenticate(context.invocation_metadata())
         if isinstance(request, _Undecodable):
             raise InvalidArgument.field("request", f"the bytes sent are not a valid {request.type_name} message")
-        key = principal.name if self.gate.required else f"peer:{_peer_host(context)}"
-        wait = self.limiter.take(key)
+        # Limits are per token. Without auth (loopback only) every caller is this machine's own
+        # processes: they share the server-wide bound on calls in flight, not a rate.
+        wait = self.limiter.take(principal.name) if self.gate.required else None
         if wait is not None:
             raise ResourceExhausted(
-                f"too many calls from {principal.name if self.gate.required else 'this address'}; "
+                f"too many calls from token {principal.name!r}; "
                 f"at most {self.limiter.rate:g} a second, bursts of {self.limiter.burst:g}",
                 retry_after=wait,
                 reason="RATE_LIMITED",
@@ -140,17 +141,14 @@ def _request_id(context: Context) -> str:
     return uuid.uuid4().hex
 
 
-def _peer_host(context: Context) -> str:
-    peer = context.peer() or ""
-    return peer.rsplit(":", 1)[0] if peer.startswith(("ipv4:", "ipv6:")) else peer
-
-
 def _wrap_unary(
     name: str, behavior: Callable[..., Awaitable[Any]], admission: Admission
 ) -> Callable[..., Awaitable[Any]]:
     async def handle(request: Any, context: Context) -> Any:
         request_id = _request_id(context)
         token = request_id_var.set(request_id)
+        remaining = context.time_remaining()
+        deadline_token = call_deadline.set(None if remaining is None else time.monotonic() + remaining)
         started = time.perf_counter()
         try:
             await admission.admit(name, request, context)
@@ -170,6 +168,7 @@ def _wrap_unary(
             await _abort_with(context, internal_status(request_id))
         finally:
             log.debug("call", extra={"method": name, "ms": _ms(started)})
+            call_deadline.reset(deadline_token)
             request_id_var.reset(token)
 
     return handle

@@ -8,17 +8,21 @@ import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
 from voxbridge.memory.v1 import admin_pb2, admin_pb2_grpc, memory_service_pb2, memory_service_pb2_grpc
 
 from memory_service.config import ConfigError, SecuritySettings
+from memory_service.errors import Unavailable
 from memory_service.grpc_api.admin_servicer import AdminServicer
 from memory_service.grpc_api.interceptors import Admission, ServiceInterceptor
 from memory_service.grpc_api.servicer import MemoryServicer
+from memory_service.grpc_api.status_mapping import status_of_error
 
 log = logging.getLogger(__name__)
 
@@ -131,3 +135,47 @@ async def serve_grpc(
         await health.enter_graceful_shutdown()
         await asyncio.shield(server.stop(grace_seconds))
         log.info("server stopped")
+
+
+class _Starting(grpc.GenericRpcHandler):  # type: ignore[type-arg]
+    """Every RPC but health, while the server waits for its database: UNAVAILABLE, so clients retry."""
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler[bytes, bytes] | None:
+        return grpc.unary_unary_rpc_method_handler(self._refuse)
+
+    async def _refuse(self, request: bytes, context: Any) -> None:
+        error = Unavailable("the server is starting: its database cannot be reached yet", retry_after=2.0)
+        status = rpc_status.to_status(status_of_error(error))
+        await context.abort(status.code, status.details, status.trailing_metadata)
+
+
+@contextlib.asynccontextmanager
+async def standby_server(listen: str, security: SecuritySettings) -> AsyncIterator[int]:
+    """A server that only says "not yet": health NOT_SERVING, everything else UNAVAILABLE; yields its port.
+
+    It holds the address while the database is unreachable at start, so orchestrators see a live
+    process that is not ready (and keep traffic away) instead of one that crash-loops.
+    """
+    check_exposure(listen, security)
+    server = grpc.aio.server(options=server_options(security.max_message_bytes))
+    health = health_aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    server.add_generic_rpc_handlers([_Starting()])
+    for name in ("", SERVICE_NAME, ADMIN_SERVICE_NAME):
+        await health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    tls = credentials(security)
+    port = server.add_secure_port(listen, tls) if tls is not None else server.add_insecure_port(listen)
+    if port == 0:
+        raise OSError(f"cannot listen on {listen}")
+    await server.start()
+    log.info("standing by for the database", extra={"listen": listen, "port": port})
+    try:
+        yield port
+    finally:
+        await server.stop(0)
+
+
+def with_port(listen: str, port: int) -> str:
+    """HOST:PORT with the port replaced (port 0 picked one: the real server takes the same)."""
+    host = listen.rsplit(":", 1)[0] if ":" in listen else listen
+    return f"{host}:{port}"

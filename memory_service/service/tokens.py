@@ -73,6 +73,10 @@ class TokenService:
             return await tokens_sql.all_tokens(conn)
 
     async def revoke(self, name: str) -> AccessToken:
+        if not _NAME.match(name):
+            check = RequestChecker()
+            check.fail("name", "a token's name: 1 to 100 letters, digits, '.', '_' or '-'")
+            check.raise_if_invalid()
         async with self._db.transaction() as conn:
             token = await tokens_sql.revoke(conn, name)
             if token is None:
