@@ -6,11 +6,12 @@ import asyncio
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from voxbridge.memory.v1 import extraction_pb2
 from voxbridge.memory.v1 import memory_service_pb2 as pb
 
-from tests.support.harness import Service
+from tests.support.harness import Service, make_settings, running_service
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -58,7 +59,11 @@ async def test_the_runtime_settings_commands_run_as_written(service: Service) ->
 
 async def run_operator_block(heading: str, database_url: str, cwd: Path) -> tuple[int, str, str]:
     """An operator's command block, on the test database, in a scratch directory (it writes files)."""
-    script = shell_block(heading).replace(".venv/bin/", f"{ROOT}/.venv/bin/")
+    return await run_operator_block_script(shell_block(heading), database_url, cwd)
+
+
+async def run_operator_block_script(script: str, database_url: str, cwd: Path) -> tuple[int, str, str]:
+    script = script.replace(".venv/bin/", f"{ROOT}/.venv/bin/")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("MEMORY_")}
     process = await asyncio.create_subprocess_exec(
         "bash", "-e", "-o", "pipefail", "-x", "-c", script, cwd=cwd,
@@ -83,3 +88,34 @@ async def test_the_operator_commands_run_as_written(service: Service, database_u
     code, out, err = await run_operator_block("1. `QueueExtraction` writes", database_url, tmp_path)
     assert code == 0, err[-3000:]
     assert "requeued 0 failed task(s)" in err
+
+
+async def test_the_security_walkthrough_runs_as_written(database_url: str, tmp_path: Path, sentence_model: Any) -> None:
+    settings = make_settings(database_url, tmp_path, MEMORY_AUTH="required")
+    async with running_service(settings, sentence_model) as service:
+        script = shell_block("## Security").replace("A=127.0.0.1:50051", f"A={service.address}")
+        code, out, err = await run_operator_block_script(script, database_url, tmp_path)
+    assert code == 0, f"a README command failed:\n{err[-3000:]}"
+    assert '"role":"service"' in out.replace(" ", "") and "vbm_" in out  # the listing shows prefixes
+    assert err.count("Code: PermissionDenied") == 1
+    assert err.count("Code: Unauthenticated") == 2  # no token, then the revoked one
+
+
+async def test_the_tls_commands_run_as_written(database_url: str, tmp_path: Path, sentence_model: Any) -> None:
+    lines = shell_block("**TLS.**").strip().splitlines()
+    make_cert, serve, check = lines
+    assert serve.startswith("MEMORY_TLS_CERT=server.crt MEMORY_TLS_KEY=server.key make serve")
+    code, _, err = await run_operator_block_script(make_cert, database_url, tmp_path)
+    assert code == 0, err[-2000:]
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        MEMORY_TLS_CERT=str(tmp_path / "server.crt"),
+        MEMORY_TLS_KEY=str(tmp_path / "server.key"),
+    )
+    async with running_service(settings, sentence_model) as service:
+        code, out, err = await run_operator_block_script(
+            check.replace("127.0.0.1:50051", service.address), database_url, tmp_path
+        )
+    assert code == 0, err[-2000:]
+    assert '"status": "SERVING"' in out
