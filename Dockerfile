@@ -44,7 +44,9 @@ RUN groupadd --system --gid 10001 app \
 USER 10001:10001
 
 # The embedding model ships inside a Python package: nothing may be fetched from the Hugging Face hub.
+# Listening beyond loopback needs tokens: create them with `memory-service token create` (deploy/README.md).
 ENV MEMORY_LISTEN=0.0.0.0:50051 \
+    MEMORY_AUTH=required \
     MEMORY_DATA_DIR=/data \
     HF_HUB_OFFLINE=1
 
