@@ -26,7 +26,8 @@ WORKDIR /app
 # pyproject.toml, versions from constraints.txt; the local client package is installed with the source
 # below (its own dependencies are a subset of the server's, and `pip check` proves it).
 COPY pyproject.toml constraints.txt ./
-RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; open('/tmp/requirements.txt', 'w').write('\n'.join(d for d in deps if not d.startswith('voxbridge-memory-client')))" \
+# The `tracing` extra is included, so MEMORY_TRACING=otlp works in the image.
+RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; deps = p['dependencies'] + p['optional-dependencies']['tracing']; open('/tmp/requirements.txt', 'w').write('\n'.join(d for d in deps if not d.startswith('voxbridge-memory-client')))" \
     && pip install -c constraints.txt -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
@@ -50,7 +51,8 @@ ENV MEMORY_LISTEN=0.0.0.0:50051 \
     MEMORY_DATA_DIR=/data \
     HF_HUB_OFFLINE=1
 
-EXPOSE 50051
+# gRPC, and /metrics when MEMORY_METRICS_LISTEN is set (the manifests use 9464).
+EXPOSE 50051 9464
 
 # grpc.health.v1 Check against the local server; a container running `worker` or `migrate` has no
 # server and reports healthy. Loading the model takes ~10 s, hence the start period.

@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 BUF := npx -y @bufbuild/buf@1.75.0
 
-.PHONY: install serve gateway browser test lint proto proto-check soak bench clean
+.PHONY: install serve gateway browser test lint proto proto-check dashboard soak bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ lint: install
 
 proto: install
 	$(PY) scripts/generate_protos.py
+
+dashboard: install
+	$(PY) scripts/generate_dashboard.py
 
 soak: install
 	$(VENV)/bin/pytest -m soak tests

@@ -71,9 +71,8 @@ def sentence(rng: random.Random) -> str:
 async def client(address: str, seconds: float, concurrency: int, users: int, seed_value: int) -> dict[str, Any]:
     import grpc
     from google.protobuf import field_mask_pb2
-    from voxbridge.memory.v1 import fact_pb2
+    from voxbridge.memory.v1 import fact_pb2, memory_service_pb2_grpc
     from voxbridge.memory.v1 import memory_service_pb2 as pb
-    from voxbridge.memory.v1 import memory_service_pb2_grpc
 
     rng = random.Random(seed_value)
     latencies: dict[str, list[float]] = defaultdict(list)
@@ -178,14 +177,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )  # fmt: skip
         try:
             await wait_serving(address)
-            clients = [
-                await asyncio.create_subprocess_exec(
-                    sys.executable, __file__, "--client", address, "--seconds", str(args.seconds),
-                    "--concurrency", str(args.concurrency), "--users", str(args.users), "--seed", str(i),
-                    cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
-                )  # fmt: skip
-                for i in range(args.processes)
-            ]
+            clients = [await spawn_client(args, address, env, i) for i in range(args.processes)]
             samples: list[dict[str, float]] = []
             started = time.monotonic()
             waiting = [asyncio.create_task(c.communicate()) for c in clients]
@@ -241,6 +233,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                            "last_minute_max": max(s["connections"] for s in last)},
         "samples": samples,
     }  # fmt: skip
+
+
+async def spawn_client(
+    args: argparse.Namespace, address: str, env: dict[str, str], seed_value: int
+) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--client", address, "--seconds", str(args.seconds),
+        "--concurrency", str(args.concurrency), "--users", str(args.users), "--seed", str(seed_value),
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
 
 
 async def wait_serving(address: str) -> None:

@@ -31,6 +31,8 @@ from memory_service.grpc_api.interceptors import Admission
 from memory_service.grpc_api.limits import RateLimiter, Slots
 from memory_service.grpc_api.server import RunningServer, check_exposure, serve_grpc, standby_server, with_port
 from memory_service.grpc_api.servicer import MemoryServicer, Services
+from memory_service.observability import metrics, tracing
+from memory_service.observability.exposition import exposing_metrics
 from memory_service.service.context import ContextService
 from memory_service.service.event_hub import EventHub
 from memory_service.service.extraction import ExtractionService
@@ -84,6 +86,10 @@ async def open_core(settings: Settings, *, preloaded_model: Any | None = None) -
     async with contextlib.AsyncExitStack() as stack:
         db = await stack.enter_async_context(open_database(settings))
         dsn = db.dsn
+        observability = settings.observability
+        await stack.enter_async_context(
+            exposing_metrics(observability.metrics_listen, db, refresh_seconds=observability.metrics_refresh_seconds)
+        )
         embedder = EmbeddingRuntime(db, settings, preloaded_model=preloaded_model)
         await embedder.start()
         stack.push_async_callback(embedder.aclose)
@@ -174,6 +180,7 @@ async def _watch_database_health(db: Database, server: RunningServer) -> None:
             healthy = True
         except Exception:
             healthy = False
+        metrics.database_up.set(1 if healthy else 0)
         if healthy != serving:
             log.warning("database %s", "reachable again" if healthy else "unreachable: NOT_SERVING")
             await server.set_serving(healthy)
@@ -183,6 +190,7 @@ async def _watch_database_health(db: Database, server: RunningServer) -> None:
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """`memory-service serve`: the server (and, unless turned off, an in-process worker) until stop is set."""
     check_exposure(settings.listen, settings.security)  # before anything is opened: say it at once
+    tracing.configure(settings.observability.tracing)
     listen = await _wait_for_database(settings, stop)
     if listen is None:
         return
@@ -238,6 +246,7 @@ async def _wait_for_database(settings: Settings, stop: asyncio.Event) -> str | N
 
 async def work(settings: Settings, stop: asyncio.Event) -> None:
     """`memory-service worker`: a standalone extraction worker until stop is set."""
+    tracing.configure(settings.observability.tracing)
     async with open_core(settings) as core:
         await core.new_worker().run(stop, grace_seconds=settings.grace_seconds)
 

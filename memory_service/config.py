@@ -94,6 +94,13 @@ class SecuritySettings:
 
 
 @dataclass(frozen=True)
+class ObservabilitySettings:
+    metrics_listen: str | None  # HOST:PORT of /metrics; None: not exposed
+    metrics_refresh_seconds: float  # how often the cluster-wide series are read from the database
+    tracing: bool  # OpenTelemetry spans per RPC (needs the `tracing` extra)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the service reads from its environment, validated at start."""
 
@@ -116,6 +123,7 @@ class Settings:
     worker: WorkerSettings
     retention: RetentionSettings
     security: SecuritySettings
+    observability: ObservabilitySettings
     # The process's environment, for runtime settings that fall back to it and for env:NAME secret references.
     environ: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
@@ -163,6 +171,7 @@ class Settings:
                 failed_task_text_days=env.number("FAILED_TASK_TEXT_RETENTION_DAYS", 7.0, minimum=0),
             ),
             security=_security_settings(env),
+            observability=_observability_settings(env),
             environ=dict(environ),
         )
         if settings.pool_min_size > settings.pool_max_size:
@@ -250,6 +259,19 @@ def _security_settings(env: _Env) -> SecuritySettings:
         max_concurrent_calls=env.integer("MAX_CONCURRENT_CALLS", 512, minimum=1),
         max_streams=env.integer("MAX_STREAMS", 1000, minimum=1),
         max_message_bytes=env.integer("MAX_MESSAGE_BYTES", 4 * 1024 * 1024, minimum=64 * 1024),
+    )
+
+
+def _observability_settings(env: _Env) -> ObservabilitySettings:
+    listen = env.text("METRICS_LISTEN")
+    if listen is not None:
+        _host, colon, port = listen.rpartition(":")
+        if not colon or not port.isdigit() or int(port) > 65535:
+            raise ConfigError(f"MEMORY_METRICS_LISTEN must be HOST:PORT (e.g. 0.0.0.0:9464), not {listen!r}")
+    return ObservabilitySettings(
+        metrics_listen=listen,
+        metrics_refresh_seconds=env.number("METRICS_REFRESH_SECONDS", 15.0, minimum=1),
+        tracing=env.choice("TRACING", ("off", "otlp"), "off") == "otlp",
     )
 
 

@@ -16,6 +16,7 @@ from pgvector.asyncpg import register_vector
 
 from memory_service.db.failures import CONNECT_ERRORS, CONNECTION_ERRORS, as_domain_error, translate, unavailable
 from memory_service.errors import DeadlineExceeded
+from memory_service.observability import metrics, tracing
 from memory_service.request_context import call_deadline
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,11 @@ class Database:
         self._pool = pool
         self.dsn = dsn
 
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """For the metrics of its size only: queries go through connection() and transaction()."""
+        return self._pool
+
     @classmethod
     @contextlib.asynccontextmanager
     async def open(cls, dsn: str, *, min_size: int = 2, max_size: int = 10) -> AsyncIterator[Database]:
@@ -92,8 +98,16 @@ class Database:
         """
         deadline = call_deadline.get()
         wait = None if deadline is None else max(deadline - time.monotonic(), 0.001)
+        asked = time.perf_counter()
+        waiting = True
+        metrics.pool_waiters.inc()
         try:
-            async with self._pool.acquire(timeout=wait) as conn:
+            async with contextlib.AsyncExitStack() as scope:
+                scope.enter_context(tracing.span("postgresql"))
+                conn = await scope.enter_async_context(self._pool.acquire(timeout=wait))
+                waiting = False
+                metrics.pool_waiters.dec()
+                metrics.pool_acquire_wait.observe(time.perf_counter() - asked)
                 yield conn
         except TimeoutError as exc:
             if deadline is not None and time.monotonic() >= deadline - 0.001:
@@ -109,6 +123,9 @@ class Database:
             # on their next use instead of failing one call per stale connection.
             await self._pool.expire_connections()
             raise unavailable(exc) from exc
+        finally:
+            if waiting:
+                metrics.pool_waiters.dec()
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:

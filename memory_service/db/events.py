@@ -10,6 +10,7 @@ from uuid import UUID
 from memory_service.db import rows
 from memory_service.db.database import Connection, one
 from memory_service.domain import EventType, ExtractionEvent
+from memory_service.observability import metrics
 
 EVENTS_CHANNEL = "memory_events"
 
@@ -41,6 +42,8 @@ async def append(conn: Connection, events: Sequence[NewEvent]) -> list[int]:
     """
     if not events:
         return []
+    for event in events:
+        metrics.events_appended.labels(event.type.value).inc()
     records = await conn.fetch(
         """
         WITH counter AS (

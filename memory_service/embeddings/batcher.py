@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from memory_service.domain import Vector
 from memory_service.embeddings.base import Priority
 from memory_service.errors import Unavailable
+from memory_service.observability import metrics, tracing
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ class _Waiting:
     text: str
     futures: list[asyncio.Future[Vector]] = field(default_factory=list)
     owners: set[str] = field(default_factory=set)  # the users whose cache the result goes to
+    since: float = field(default_factory=time.perf_counter)
 
 
 class BatchingEmbedder:
@@ -73,8 +76,11 @@ class BatchingEmbedder:
             cached = self._cache.get((owner, text)) if owner is not None else None
             if cached is not None:
                 self._cache.move_to_end((owner, text))  # type: ignore[arg-type]
+                metrics.embedding_cache.labels("hit").inc()
                 results.append(cached)
                 continue
+            if owner is not None:
+                metrics.embedding_cache.labels("miss").inc()
             future: asyncio.Future[Vector] = loop.create_future()
             waiting = self._waiting_for(text, priority)
             waiting.futures.append(future)
@@ -83,7 +89,8 @@ class BatchingEmbedder:
             results.append(future)
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain(), name="embedding-batcher")
-        return [item if not isinstance(item, asyncio.Future) else await item for item in results]
+        with tracing.span("embedding", texts=len(texts)):
+            return [item if not isinstance(item, asyncio.Future) else await item for item in results]
 
     async def aclose(self) -> None:
         self._closed = True
@@ -113,14 +120,17 @@ class BatchingEmbedder:
                 if any(not f.done() for f in waiting.futures):  # skip texts whose callers all gave up
                     batch.append(waiting)
             if batch:
+                _observe_batch(priority, batch)
                 return batch
         return batch
 
     async def _drain(self) -> None:
         while batch := self._next_batch():
             texts = [w.text for w in batch]
+            started = time.perf_counter()
             try:
                 vectors = await self._encode(texts)
+                metrics.embedding_duration.observe(time.perf_counter() - started)
             except Exception as exc:  # every waiter learns of the failure; the next batch tries again
                 log.warning("embedding batch failed", extra={"batch_size": len(texts), "error": type(exc).__name__})
                 error = (
@@ -161,3 +171,12 @@ class BatchingEmbedder:
     def cached_texts(self) -> list[tuple[str, str]]:
         """(owner, text) of every cached entry, for tests that prove what is (not) kept."""
         return list(self._cache)
+
+
+def _observe_batch(priority: Priority, batch: list[_Waiting]) -> None:
+    label = priority.name.lower()
+    metrics.embedding_batch_size.labels(label).observe(len(batch))
+    now = time.perf_counter()
+    wait = metrics.embedding_queue_wait.labels(label)
+    for waiting in batch:
+        wait.observe(now - waiting.since)

@@ -17,6 +17,7 @@ import logging
 import os
 import random
 import socket
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -42,6 +43,7 @@ from memory_service.domain import (
 from memory_service.extraction.failures import Failure, FailureKind, PlanKeptGoingStale, classify_failure
 from memory_service.extraction.maintenance import Maintenance
 from memory_service.extraction.planner import ExtractionPlanner
+from memory_service.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -173,10 +175,12 @@ class Worker:
             await asyncio.wait(pending, timeout=10)
 
     async def _process(self, claim: ClaimedTask) -> None:
+        started = time.perf_counter()
         work = asyncio.create_task(self._plan_and_write(claim))
         heartbeat = asyncio.create_task(self._heartbeat(claim, work))
         try:
-            await work
+            outcome = await work
+            metrics.extraction_duration.labels(outcome).observe(time.perf_counter() - started)
         except LeaseLost:
             log.warning("lease lost; the attempt wrote nothing", extra={"task_id": str(claim.task.id)})
         except asyncio.CancelledError:
@@ -187,25 +191,26 @@ class Worker:
                 raise
             log.warning("lease lost; the attempt was stopped", extra={"task_id": str(claim.task.id)})
         except Exception as exc:
-            await self._record_failure(claim, exc)
+            outcome = await self._record_failure(claim, exc)
+            metrics.extraction_duration.labels(outcome).observe(time.perf_counter() - started)
         finally:
             heartbeat.cancel()
             work.cancel()
 
-    async def _plan_and_write(self, claim: ClaimedTask) -> None:
+    async def _plan_and_write(self, claim: ClaimedTask) -> str:
+        """The attempt's outcome: "completed" or "skipped"."""
         task = claim.task
         for _ in range(PLAN_ROUNDS):
             plan = await self._planner.plan(task.turn, task_id=task.id)
             try:
-                await self._write(claim, plan)
-                return
+                return await self._write(claim, plan)
             except _StalePlan:
                 log.info("a fact changed while the turn was planned; planning again", extra={"task_id": str(task.id)})
             except settings_sql.ActiveModelChanged:
                 await self._planner.reload_embedder()  # the vectors were of the model just switched from
         raise PlanKeptGoingStale(f"the user's facts kept changing while the turn was applied ({PLAN_ROUNDS} plans)")
 
-    async def _write(self, claim: ClaimedTask, plan: ExtractionPlan) -> None:
+    async def _write(self, claim: ClaimedTask, plan: ExtractionPlan) -> str:
         counts = plan.counts
         task = claim.task
         async with self._db.transaction() as conn:
@@ -213,7 +218,7 @@ class Worker:
             settings = await users_sql.get_settings(conn, task.user_id)
             if settings is not None and not settings.extraction_enabled:
                 await self._skip(conn, claim)  # turned off while the turn was planned: store nothing
-                return
+                return "skipped"
             done = await tasks_sql.complete(conn, claim, counts, plan.skipped_reason)
             if done is None:
                 raise LeaseLost()  # rolls back: nothing of this attempt is written
@@ -234,6 +239,7 @@ class Worker:
                 ],
             )
         log.info("task completed", extra={"task_id": str(done.id), "attempt": claim.attempt, **counts.as_json()})
+        return "completed"
 
     async def _skip(self, conn: Connection, claim: ClaimedTask) -> None:
         skipped = await tasks_sql.skip(conn, claim, EXTRACTION_OFF)
@@ -250,7 +256,7 @@ class Worker:
         await events_sql.append(conn, [event])
         log.info("task skipped: extraction is off for its user", extra={"task_id": str(skipped.id)})
 
-    async def _heartbeat(self, claim: ClaimedTask, work: asyncio.Task[None]) -> None:
+    async def _heartbeat(self, claim: ClaimedTask, work: asyncio.Task[str]) -> None:
         """Pushes the lease forward while the work runs; stops the work when the lease is lost."""
         interval = self._settings.lease_seconds / 3
         while not work.done():
@@ -280,8 +286,10 @@ class Worker:
                 "could not give a task back", extra={"task_id": str(claim.task.id), "error": type(exc).__name__}
             )
 
-    async def _record_failure(self, claim: ClaimedTask, exc: BaseException) -> None:
+    async def _record_failure(self, claim: ClaimedTask, exc: BaseException) -> str:
+        """Records the failed attempt; returns "failed" or "retrying"."""
         failure = classify_failure(exc)
+        metrics.extraction_failures.labels(failure.reason).inc()
         if failure.reason == "INTERNAL":
             log.exception("extraction attempt crashed", extra={"task_id": str(claim.task.id)})
         outcome = self._outcome(claim.task, failure, datetime.now(UTC))
@@ -297,7 +305,7 @@ class Worker:
                     give_up_at=outcome.give_up_at,
                 )
                 if task is None:
-                    return  # lease lost meanwhile: the new holder owns the outcome
+                    return "lease_lost"  # the new holder owns the outcome
                 payload: dict[str, object] = {"error": outcome.error, "error_reason": outcome.reason}
                 if outcome.retry_at is not None:
                     payload["retry_at"] = outcome.retry_at.isoformat()
@@ -310,7 +318,7 @@ class Worker:
                 "could not record a failed attempt",
                 extra={"task_id": str(claim.task.id), "error": type(db_exc).__name__},
             )
-            return
+            return "unrecorded"
         log.warning(
             "task failed" if outcome.retry_at is None else "attempt failed; will retry",
             extra={
@@ -322,6 +330,7 @@ class Worker:
                 else None,
             },
         )
+        return "failed" if outcome.retry_at is None else "retrying"
 
     def _outcome(self, task: ExtractionTask, failure: Failure, now: datetime) -> _Outcome:
         """When to retry (None: fail now), and with what error, for a failure of this task's latest attempt."""

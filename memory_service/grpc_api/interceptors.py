@@ -30,7 +30,8 @@ from memory_service.domain import Principal
 from memory_service.errors import InvalidArgument, MemoryServiceError, ResourceExhausted
 from memory_service.grpc_api.access import Gate
 from memory_service.grpc_api.limits import RateLimiter, Slots
-from memory_service.grpc_api.status_mapping import deadline_status, internal_status, status_of_error
+from memory_service.grpc_api.status_mapping import deadline_status, internal_status, status_code_of, status_of_error
+from memory_service.observability import metrics, tracing
 from memory_service.request_context import call_deadline, request_id_var
 
 log = logging.getLogger(__name__)
@@ -82,9 +83,12 @@ class Admission:
                 retry_after=0.5 if not stream else 5.0,
                 reason="SERVER_BUSY",
             )
+        in_flight = metrics.rpc_in_flight.labels("stream" if stream else "unary")
+        in_flight.inc()
         try:
             yield
         finally:
+            in_flight.dec()
             self.slots.leave(stream)
 
 
@@ -150,6 +154,9 @@ def _wrap_unary(
         remaining = context.time_remaining()
         deadline_token = call_deadline.set(None if remaining is None else time.monotonic() + remaining)
         started = time.perf_counter()
+        code = "OK"
+        scope = contextlib.ExitStack()
+        scope.enter_context(tracing.server_span(name, context.invocation_metadata()))
         try:
             await admission.admit(name, request, context)
             async with admission.room(stream=False):
@@ -157,16 +164,26 @@ def _wrap_unary(
                 async with asyncio.timeout(context.time_remaining()):
                     return await behavior(request, context)
         except MemoryServiceError as error:
+            code = status_code_of(error).name
             await _abort(context, name, error, started)
         except TimeoutError:
+            code = "DEADLINE_EXCEEDED"
             log.info("deadline exceeded", extra={"method": name, "ms": _ms(started)})
             await _abort_with(context, deadline_status())
+        except asyncio.CancelledError:
+            code = "CANCELLED"  # the caller hung up
+            raise
         except Exception as exc:
             if _is_abort(exc):
+                code = _code_of(context)
                 raise
+            code = "INTERNAL"
             log.exception("unexpected error", extra={"method": name})
             await _abort_with(context, internal_status(request_id))
         finally:
+            metrics.rpc_duration.labels(name, code).observe(time.perf_counter() - started)
+            tracing.set_status_code(code)
+            scope.close()
             log.debug("call", extra={"method": name, "ms": _ms(started)})
             call_deadline.reset(deadline_token)
             request_id_var.reset(token)
@@ -182,18 +199,30 @@ def _wrap_stream(name: str, behavior: Callable[..., Any], admission: Admission) 
         request_id = _request_id(context)
         token = request_id_var.set(request_id)
         started = time.perf_counter()
+        code = "OK"
+        scope = contextlib.ExitStack()
+        scope.enter_context(tracing.server_span(name, context.invocation_metadata()))
         try:
             await admission.admit(name, request, context)
             async with admission.room(stream=True):
                 await behavior(request, context)
         except MemoryServiceError as error:
+            code = status_code_of(error).name
             await _abort(context, name, error, started)
+        except asyncio.CancelledError:
+            code = "CANCELLED"
+            raise
         except Exception as exc:
             if _is_abort(exc):
+                code = _code_of(context)
                 raise
+            code = "INTERNAL"
             log.exception("unexpected error in stream", extra={"method": name})
             await _abort_with(context, internal_status(request_id))
         finally:
+            metrics.rpc_duration.labels(name, code).observe(time.perf_counter() - started)
+            tracing.set_status_code(code)
+            scope.close()
             request_id_var.reset(token)
 
     return handle
@@ -210,6 +239,12 @@ async def _abort_with(context: Context, status: status_pb2.Status) -> None:
     """Ends the call with the status; its details travel in the grpc-status-details-bin trailer."""
     grpc_status = rpc_status.to_status(status)
     await context.abort(grpc_status.code, grpc_status.details, grpc_status.trailing_metadata)
+
+
+def _code_of(context: Context) -> str:
+    """The status a handler ended its own call with (context.abort), for the metrics."""
+    code = context.code() if hasattr(context, "code") else None
+    return code.name if isinstance(code, grpc.StatusCode) else "UNKNOWN"
 
 
 def _is_abort(exc: BaseException) -> bool:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from enum import StrEnum
 from typing import Any
 
 from memory_service.config import LlmSettings
 from memory_service.llm.clients import EndpointErrorKind, classify, openai_client
+from memory_service.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +57,21 @@ class JsonChat:
     async def complete_json(self, messages: list[dict[str, str]], *, parse: Any) -> dict[str, Any]:
         """`parse` turns the raw text into a dict (Mem0's code-block and JSON-recovery logic)."""
         extra: dict[str, Any] = {"response_format": {"type": "json_object"}} if self.settings.json_mode else {}
+        started = time.perf_counter()
         try:
             response = await self._client.chat.completions.create(
                 model=self.settings.model,
                 messages=messages,
-                temperature=0,
+                temperature=self.settings.temperature,
                 **extra,
             )
         except Exception as exc:
             error = classify(exc)
-            raise LlmError(error.description, failure=_FAILURE_OF[error.kind], retry_after=error.retry_after) from exc
+            failure = _FAILURE_OF[error.kind]
+            metrics.llm_duration.labels(failure.value).observe(time.perf_counter() - started)
+            raise LlmError(error.description, failure=failure, retry_after=error.retry_after) from exc
+        metrics.llm_duration.labels("ok").observe(time.perf_counter() - started)
+        _count_tokens(response)
         try:
             content = response.choices[0].message.content or ""
         except (AttributeError, IndexError, TypeError) as exc:
@@ -79,3 +86,11 @@ class JsonChat:
 
     async def aclose(self) -> None:
         await self._client.close()
+
+
+def _count_tokens(response: Any) -> None:
+    usage = getattr(response, "usage", None)  # optional in the API: some servers leave it out
+    for kind in ("prompt", "completion"):
+        used = getattr(usage, f"{kind}_tokens", None)
+        if isinstance(used, int) and used > 0:
+            metrics.llm_tokens.labels(kind).inc(used)

@@ -13,11 +13,13 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 from memory_service.db import Database
 from memory_service.db import events as events_sql
 from memory_service.db.listener import listening
 from memory_service.domain import ExtractionEvent
+from memory_service.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,7 @@ class EventHub:
         """Live events committed after this call reach the subscription (it replays the rest itself)."""
         subscription = Subscription(user_id, capacity)
         self._subscriptions.add(subscription)
+        metrics.watchers.set(len(self._subscriptions))
         return subscription
 
     def close_subscriptions(self) -> None:
@@ -99,6 +102,7 @@ class EventHub:
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
+        metrics.watchers.set(len(self._subscriptions))
 
     async def _pump(self) -> None:
         while True:
@@ -124,5 +128,7 @@ class EventHub:
                 for subscription in list(self._subscriptions):
                     subscription.offer(event)
                 self._position = event.id
+            if batch and batch[-1].created_at is not None:
+                metrics.event_hub_lag.set(max((datetime.now(UTC) - batch[-1].created_at).total_seconds(), 0.0))
             if len(batch) < FETCH_BATCH:
                 return

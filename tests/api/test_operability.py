@@ -8,12 +8,9 @@ import shutil
 import sys
 from pathlib import Path
 
-import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from voxbridge.memory.v1 import memory_service_pb2 as pb
 
 from tests.support.harness import Service
-from tests.support.rpc import rpc_failure
 
 GRPCURL = shutil.which("grpcurl") or str(Path(sys.executable).parent / "grpcurl")
 
@@ -60,8 +57,3 @@ async def test_grpcurl_lists_services_and_calls_create_fact_and_get_context(serv
         )
     )
     assert context["context"].startswith("<user_memories>\n- name: Alice (since ")
-
-
-async def test_rpcs_not_built_yet_answer_unimplemented(service: Service) -> None:
-    failure = await rpc_failure(service.stub.BatchCreateFacts(pb.BatchCreateFactsRequest(user_id="alice")))
-    assert failure.code == grpc.StatusCode.UNIMPLEMENTED and failure.reason == "NOT_IMPLEMENTED"

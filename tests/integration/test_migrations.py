@@ -19,6 +19,7 @@ EXPECTED_TABLES = {
     "extraction_task_counts",
     "erasure_ledger",
     "fact_embeddings",
+    "access_tokens",
     "alembic_version",
 }
 EXPECTED_INDEXES = {
