@@ -8,7 +8,7 @@ BUF := npx -y @bufbuild/buf@1.75.0
 # PyTorch's own index of CPU-only wheels; when it cannot be reached, torch comes from the default index.
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: install serve gateway browser test lint proto proto-check soak bench clean
+.PHONY: install serve gateway browser test lint proto proto-check docs soak bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ lint: install
 
 proto: install
 	$(PY) scripts/generate_protos.py
+
+# docs/configuration.md, generated from the settings code (a test fails when it is stale).
+docs: install
+	$(PY) scripts/generate_config_docs.py
 
 soak: install
 	$(VENV)/bin/pytest -m soak tests
