@@ -5,16 +5,22 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 BUF := npx -y @bufbuild/buf@1.75.0
+# PyTorch's own index of CPU-only wheels; when it cannot be reached, torch comes from the default index.
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: install serve gateway browser test lint proto proto-check dashboard soak bench clean
+.PHONY: install serve gateway browser test lint proto proto-check dashboard docs soak bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
 # The CPU build of torch goes first: a bare `torch` requirement would pull a CUDA build of several GB.
+# It is tried from PyTorch's CPU index with a short timeout and no retries, so a network that reaches only
+# PyPI (or a mirror) falls back to the default index within seconds instead of minutes.
 $(STAMP): $(PY) pyproject.toml constraints.txt clients/python/pyproject.toml clients/gateway/pyproject.toml
-	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet --timeout 10 --retries 0 --index-url $(TORCH_CPU_INDEX) torch==2.13.0 \
+		|| { echo "torch not installed from $(TORCH_CPU_INDEX) (unreachable?): trying the default index"; \
+		     $(PIP) install --quiet torch==2.13.0; }
 	$(PIP) install --quiet -c constraints.txt -e clients/python -e clients/gateway -e '.[dev]'
 	touch $(STAMP)
 
@@ -42,8 +48,13 @@ lint: install
 proto: install
 	$(PY) scripts/generate_protos.py
 
+# deploy/grafana/voxbridge-memory.json, generated from code (a test fails when it is stale).
 dashboard: install
 	$(PY) scripts/generate_dashboard.py
+
+# docs/configuration.md, generated from the settings code (a test fails when it is stale).
+docs: install
+	$(PY) scripts/generate_config_docs.py
 
 soak: install
 	$(VENV)/bin/pytest -m soak tests
