@@ -49,6 +49,20 @@ SERVICE_VARIABLES: dict[str, dict[str, str]] = {
         "MEMORY_MAX_STREAMS": "`WatchExtractions` and `ExportUser` streams open per process.",
         "MEMORY_MAX_MESSAGE_BYTES": "The largest request gRPC reads; a bigger one is RESOURCE_EXHAUSTED before it is parsed.",
     },
+    "Observability": {
+        "MEMORY_METRICS_LISTEN": (
+            "`HOST:PORT` of the Prometheus exposition (`/metrics`) of this process, servers and workers alike; "
+            "unset: not exposed. Containers use `0.0.0.0:9464`."
+        ),
+        "MEMORY_METRICS_REFRESH_SECONDS": (
+            "How often the cluster-wide series (queue depth by status, oldest pending age, re-embedding progress) "
+            "are read from the database."
+        ),
+        "MEMORY_TRACING": (
+            "`otlp`: an OpenTelemetry span per RPC, with database and embedding child spans, exported over OTLP/HTTP "
+            "as the standard `OTEL_EXPORTER_OTLP_*` variables say (needs the `tracing` extra); `off`: no cost."
+        ),
+    },
     "Extraction worker and queue": {
         "MEMORY_WORKER_CONCURRENCY": "Tasks one worker processes at once.",
         "MEMORY_TASK_LEASE_SECONDS": "A worker's lease on a claimed task; heartbeats extend it every third of it; a task whose lease expired is claimed again.",

@@ -36,16 +36,16 @@ def test_the_reference_reads_types_defaults_limits_and_flags_from_the_code() -> 
 
 
 def test_a_new_variable_without_a_description_is_named() -> None:
-    """What another engineer adding MEMORY_METRICS_LISTEN to config.py meets until settings_reference.py says it."""
+    """What another engineer adding MEMORY_SHARD_COUNT to config.py meets until settings_reference.py says it."""
     generator = load_config_docs_generator()
     original = config.Settings.from_environ.__func__  # type: ignore[attr-defined]
 
-    def with_metrics(cls: type[config.Settings], /, environ: dict[str, str], **overrides: object) -> config.Settings:
-        config._Env(environ).text("METRICS_LISTEN")
+    def with_new_variable(cls: type[config.Settings], /, environ: dict[str, str], **overrides: object) -> config.Settings:
+        config._Env(environ).text("SHARD_COUNT")
         return original(cls, environ, **overrides)  # type: ignore[no-any-return]
 
-    with mock.patch.object(config.Settings, "from_environ", classmethod(with_metrics)):
+    with mock.patch.object(config.Settings, "from_environ", classmethod(with_new_variable)):
         variables, gateway = generator.collect()
-    assert "MEMORY_METRICS_LISTEN" in variables
-    with pytest.raises(generator.ReferenceError, match="not described: MEMORY_METRICS_LISTEN"):
+    assert "MEMORY_SHARD_COUNT" in variables
+    with pytest.raises(generator.ReferenceError, match="not described: MEMORY_SHARD_COUNT"):
         generator.check_descriptions(variables, gateway)
