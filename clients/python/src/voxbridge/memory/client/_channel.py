@@ -157,10 +157,10 @@ else:
     _StreamStream = grpc.aio.StreamStreamClientInterceptor
 
 
-class _BearerToken(_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream):
-    """Adds `authorization: Bearer <token>` to every call on a plaintext channel.
+class _BearerToken:
+    """Adds `authorization: Bearer <token>` to a call's metadata on a plaintext channel.
 
-    gRPC refuses call credentials on an insecure channel, so plaintext needs an interceptor; over TLS the token
+    gRPC refuses call credentials on an insecure channel, so plaintext needs interceptors; over TLS the token
     travels as call credentials instead (composite channel credentials).
     """
 
@@ -174,17 +174,30 @@ class _BearerToken(_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream):
             details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
         )
 
+
+# grpc.aio files each interceptor under the first kind it is an instance of, so every kind needs its own object.
+class _UnaryUnaryToken(_BearerToken, _UnaryUnary):
     async def intercept_unary_unary(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
         return await continuation(self._details(client_call_details), request)
 
+
+class _UnaryStreamToken(_BearerToken, _UnaryStream):
     async def intercept_unary_stream(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
         return await continuation(self._details(client_call_details), request)
 
+
+class _StreamUnaryToken(_BearerToken, _StreamUnary):
     async def intercept_stream_unary(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
         return await continuation(self._details(client_call_details), request_iterator)
 
+
+class _StreamStreamToken(_BearerToken, _StreamStream):
     async def intercept_stream_stream(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
         return await continuation(self._details(client_call_details), request_iterator)
+
+
+def token_interceptors(token: str) -> list[Any]:
+    return [kind(token) for kind in (_UnaryUnaryToken, _UnaryStreamToken, _StreamUnaryToken, _StreamStreamToken)]
 
 
 def open_channel(settings: ConnectionSettings) -> grpc.aio.Channel:
@@ -207,4 +220,4 @@ def open_channel(settings: ConnectionSettings) -> grpc.aio.Channel:
             "set tls_ca (MEMORY_TLS_CA) once the service has a certificate",
             settings.target,
         )
-    return grpc.aio.insecure_channel(settings.target, options=options, interceptors=[_BearerToken(token)])  # type: ignore[list-item]
+    return grpc.aio.insecure_channel(settings.target, options=options, interceptors=token_interceptors(token))
