@@ -15,7 +15,7 @@ $(PY):
 # The CPU build of torch goes first: a bare `torch` requirement would pull a CUDA build of several GB.
 $(STAMP): $(PY) pyproject.toml constraints.txt clients/python/pyproject.toml clients/gateway/pyproject.toml
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -c constraints.txt -e clients/python -e clients/gateway -e '.[dev]'
+	$(PIP) install --quiet -c constraints.txt -e 'clients/python[pipecat]' -e clients/gateway -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -34,8 +34,8 @@ test: install browser lint
 	$(VENV)/bin/pytest -m "not soak" tests
 
 lint: install
-	$(VENV)/bin/ruff check memory_service tests benchmarks scripts deploy clients/python/src clients/gateway/src
-	$(VENV)/bin/ruff format --check memory_service tests benchmarks scripts deploy clients/python/src clients/gateway/src
+	$(VENV)/bin/ruff check memory_service tests benchmarks scripts deploy clients/python/src clients/python/examples clients/gateway/src
+	$(VENV)/bin/ruff format --check memory_service tests benchmarks scripts deploy clients/python/src clients/python/examples clients/gateway/src
 	$(VENV)/bin/mypy
 	$(BUF) lint
 
