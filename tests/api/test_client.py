@@ -139,6 +139,15 @@ async def test_watch_from_latest_sees_only_what_happens_next(service: Service) -
             memory.watch_extractions("alice", after_event_id=-1)
 
 
+async def test_a_watch_can_give_up_on_a_service_that_stays_away() -> None:
+    async with MemoryClient(f"127.0.0.1:{free_port()}") as memory:  # nothing listens
+        events = memory.watch_extractions("alice", give_up_after=0.5, initial_backoff=0.05)
+        with pytest.raises(MemoryClientError) as raised:
+            await anext(events)
+        assert raised.value.code == grpc.StatusCode.UNAVAILABLE and events.reconnects >= 1
+        assert not await memory.wait_ready(0.2)
+
+
 async def test_watch_cut_off_for_reading_slowly_resumes_without_loss_or_repeats(
     settings: Any, sentence_model: Any
 ) -> None:
