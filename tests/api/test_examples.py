@@ -79,3 +79,20 @@ async def test_the_readme_bot_snippet_runs_as_written(service: Service, monkeypa
         ("What should I cook?", "reply to What should I cook?", "call-1", "chef-bot"),
     ]
     assert len(prompts) == 2
+
+
+async def test_the_pipecat_example_answers_from_memory(service: Service) -> None:
+    service.start_worker()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MEMORY_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "clients/python/examples/pipecat_bot.py"),
+        "--target", service.address, "--user", "pipecat-user", "--deadline", "10",
+        cwd=ROOT, env=environ, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await asyncio.wait_for(process.communicate(), 120)
+    text = output.decode()
+    assert process.returncode == 0, text
+    before_last_reply = text.rsplit("bot>", 1)[0]
+    assert "- My son is allergic to nuts" in before_last_reply.rsplit("user>", 1)[1]
+    assert "Better not: you told me your son is allergic to nuts" in text
+    assert text.count("completed]") == 2

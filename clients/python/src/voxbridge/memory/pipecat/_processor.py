@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -74,6 +75,7 @@ class UserMemoryProcessor(FrameProcessor):
         self._queue_turns = queue_turns
         self.last_context: Context | None = None  # what the latest GetContext returned
         self.lookups = 0  # GetContext calls made
+        self.queued: list[asyncio.Task[str | None]] = []  # turns handed over: each task's result is the task id
         self._last_query: str | None = None
         self._pending: tuple[object, str, datetime] | None = None  # (message, text, when): said, not yet queued
         self._answered: object | None = None  # the user message whose turn was queued last
@@ -147,7 +149,7 @@ class UserMemoryProcessor(FrameProcessor):
         message, text, said_at = self._pending
         self._pending, self._answered = None, message
         if self._queue_turns:
-            self._memory.queue_extraction_soon(
+            queued = self._memory.queue_extraction_soon(
                 self.user_id,
                 text,
                 reply,
@@ -155,6 +157,7 @@ class UserMemoryProcessor(FrameProcessor):
                 session_id=self.session_id,
                 occurred_at=said_at,
             )
+            self.queued.append(queued)
 
 
 def _last_user_message(context: LLMContext) -> tuple[object, str] | None:
