@@ -21,7 +21,7 @@ $(STAMP): $(PY) pyproject.toml constraints.txt clients/python/pyproject.toml cli
 	$(PIP) install --quiet --timeout 10 --retries 0 --index-url $(TORCH_CPU_INDEX) torch==2.13.0 \
 		|| { echo "torch not installed from $(TORCH_CPU_INDEX) (unreachable?): trying the default index"; \
 		     $(PIP) install --quiet torch==2.13.0; }
-	$(PIP) install --quiet -c constraints.txt -e clients/python -e clients/gateway -e '.[dev]'
+	$(PIP) install --quiet -c constraints.txt -e 'clients/python[pipecat]' -e clients/gateway -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -40,8 +40,8 @@ test: install browser lint
 	$(VENV)/bin/pytest -m "not soak" tests
 
 lint: install
-	$(VENV)/bin/ruff check memory_service tests benchmarks scripts deploy clients/python/src clients/gateway/src
-	$(VENV)/bin/ruff format --check memory_service tests benchmarks scripts deploy clients/python/src clients/gateway/src
+	$(VENV)/bin/ruff check memory_service tests benchmarks scripts deploy clients/python/src clients/python/examples clients/gateway/src
+	$(VENV)/bin/ruff format --check memory_service tests benchmarks scripts deploy clients/python/src clients/python/examples clients/gateway/src
 	$(VENV)/bin/mypy
 	$(BUF) lint
 

@@ -74,6 +74,14 @@ def summarize_ms(samples: Sequence[float]) -> dict[str, Any]:
     }
 
 
+@dataclasses.dataclass
+class ServerProcess:
+    process: asyncio.subprocess.Process
+    address: str
+    stub: memory_service_pb2_grpc.MemoryServiceStub
+    log_path: Path
+
+
 @contextlib.asynccontextmanager
 async def server_process(**env: str) -> AsyncIterator[memory_service_pb2_grpc.MemoryServiceStub]:
     """`memory-service serve` in its own process (as in production), on its own embedded database.
@@ -81,6 +89,13 @@ async def server_process(**env: str) -> AsyncIterator[memory_service_pb2_grpc.Me
     The benchmark then only acts as a client (the voice bot), so the server's
     figures are not shared with the client's own CPU use.
     """
+    async with serving_process(**env) as server:
+        yield server.stub
+
+
+@contextlib.asynccontextmanager
+async def serving_process(**env: str) -> AsyncIterator[ServerProcess]:
+    """server_process, with the process and its address (to freeze or stop it under a client)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -106,7 +121,9 @@ async def server_process(**env: str) -> AsyncIterator[memory_service_pb2_grpc.Me
                         await asyncio.sleep(0.2)
                 else:
                     raise RuntimeError("the server did not start: " + log_path.read_text()[-2000:])
-                yield memory_service_pb2_grpc.MemoryServiceStub(channel)
+                yield ServerProcess(process, address, memory_service_pb2_grpc.MemoryServiceStub(channel), log_path)
         finally:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(process.wait(), 60)
+            if process.returncode is None:
+                process.send_signal(signal.SIGCONT)  # in case the caller froze it
+                process.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(process.wait(), 60)

@@ -1,8 +1,9 @@
-"""A real gRPC hop between the gateway and the service that records the metadata of every call.
+"""A real gRPC hop between a client and the service that records the metadata of every call.
 
 Tests observe what reaches the service (the forwarded `authorization`) without mocking gRPC: the proxy is a
 grpc.aio server passing raw bytes, statuses and their details through unchanged. It can listen with TLS
-(optionally requiring client certificates) in front of the plaintext service.
+(optionally requiring client certificates) in front of the plaintext service, and answer the first attempts of
+chosen methods with UNAVAILABLE itself, as a restarting replica would, to show which calls a client retries.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ _NOT_FORWARDED = ("user-agent", "grpc-")
 class RecordingProxy:
     port: int
     calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (method name, metadata)
+    # Method name -> how many of its next attempts get UNAVAILABLE without reaching the service.
+    fail_next: dict[str, int] = field(default_factory=dict)
 
     @property
     def address(self) -> str:
@@ -34,9 +37,15 @@ class RecordingProxy:
 
 
 class _Forwarder(grpc.GenericRpcHandler):
-    def __init__(self, channel: grpc.aio.Channel, record: Callable[[str, dict[str, str]], None]) -> None:
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        record: Callable[[str, dict[str, str]], None],
+        fail_next: dict[str, int],
+    ) -> None:
         self._channel = channel
         self._record = record
+        self._fail_next = fail_next
 
     def service(self, handler_call_details: grpc.HandlerCallDetails) -> Any:
         method: str = handler_call_details.method
@@ -46,9 +55,13 @@ class _Forwarder(grpc.GenericRpcHandler):
             return grpc.unary_stream_rpc_method_handler(self._stream(method))
         return grpc.unary_unary_rpc_method_handler(self._unary(method))
 
-    def _forwarded(self, method: str, context: Any) -> tuple[tuple[str, str], ...]:
+    async def _forwarded(self, method: str, context: Any) -> tuple[tuple[str, str], ...]:
         metadata = tuple((k, v) for k, v in context.invocation_metadata() if not k.startswith(_NOT_FORWARDED))
-        self._record(method.rsplit("/", 1)[-1], dict(metadata))
+        name = method.rsplit("/", 1)[-1]
+        self._record(name, dict(metadata))
+        if self._fail_next.get(name, 0) > 0:
+            self._fail_next[name] -= 1
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the proxy fails this attempt")
         return metadata
 
     def _unary(self, method: str) -> Any:
@@ -56,7 +69,8 @@ class _Forwarder(grpc.GenericRpcHandler):
 
         async def forward(request: bytes, context: Any) -> bytes:
             try:
-                response: bytes = await call(request, metadata=self._forwarded(method, context))
+                metadata = await self._forwarded(method, context)
+                response: bytes = await call(request, metadata=metadata)
                 return response
             except grpc.aio.AioRpcError as error:
                 await _pass_on(context, error)
@@ -68,7 +82,7 @@ class _Forwarder(grpc.GenericRpcHandler):
         call = self._channel.unary_stream(method)
 
         async def forward(request: bytes, context: Any) -> AsyncIterator[bytes]:
-            stream = call(request, metadata=self._forwarded(method, context))
+            stream = call(request, metadata=await self._forwarded(method, context))
             try:
                 async for message in stream:
                     yield message
@@ -93,7 +107,8 @@ async def recording_proxy(
     async with grpc.aio.insecure_channel(target) as channel:
         proxy = RecordingProxy(port=0)
         server = grpc.aio.server()
-        server.add_generic_rpc_handlers((_Forwarder(channel, lambda m, md: proxy.calls.append((m, md))),))
+        forwarder = _Forwarder(channel, lambda m, md: proxy.calls.append((m, md)), proxy.fail_next)
+        server.add_generic_rpc_handlers((forwarder,))
         listen = "127.0.0.1:0"
         proxy.port = server.add_secure_port(listen, credentials) if credentials else server.add_insecure_port(listen)
         await server.start()
