@@ -49,6 +49,10 @@ class OnnxEncoder:
         # Parallelism lives inside each operator; calls come one at a time from the embedding thread.
         options.intra_op_num_threads = threads or available_cores()
         options.inter_op_num_threads = 1
+        # Idle pool threads sleep instead of spinning: the cores are shared with the event loop, the gRPC poller
+        # and often PostgreSQL, and spinning threads took their CPU (2 threads: 8 ms of CPU per text instead of 5
+        # on a busy 2-core machine, half the throughput; benchmarks/mem0_comparison.py).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # errors only: its own log lines bypass the service's logging
