@@ -43,7 +43,7 @@ class EmbeddingSettings:
     model: str
     device: str
     backend: EmbeddingBackend
-    onnx_threads: int  # ONNX Runtime intra-op threads; 0 = one per available core
+    onnx_threads: int  # ONNX Runtime intra-op threads; 0 = all available cores but one (at least 1)
     base_url: str | None
     api_key: str | None
     api_version: str | None

@@ -35,6 +35,15 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def default_threads() -> int:
+    """All cores but one: the event loop, the gRPC poller and often PostgreSQL need one while the model runs.
+
+    On two cores a second model thread bought no throughput under load (the other work had to share its
+    core), and it doubles what the embedding thread can take from calls waiting on the loop.
+    """
+    return max(1, available_cores() - 1)
+
+
 def cosine_distance(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
     a64, b64 = a.astype(np.float64), b.astype(np.float64)
     return float(1.0 - a64 @ b64 / (np.linalg.norm(a64) * np.linalg.norm(b64)))
@@ -58,7 +67,7 @@ class OnnxEncoder:
         self._tokenizer.no_padding()
         options = ort.SessionOptions()
         # Parallelism lives inside each operator; calls come one at a time from the embedding thread.
-        options.intra_op_num_threads = threads or available_cores()
+        options.intra_op_num_threads = threads or default_threads()
         options.inter_op_num_threads = 1
         # Idle pool threads sleep instead of spinning: the cores are shared with the event loop, the gRPC poller
         # and often PostgreSQL, and spinning threads took their CPU (2 threads: 8 ms of CPU per text instead of 5
