@@ -194,7 +194,9 @@ def _embedding_settings(env: _Env) -> EmbeddingSettings:
         api_key=env.text("EMBEDDING_API_KEY"),
         api_version=env.text("EMBEDDING_API_VERSION") or ("2024-10-21" if provider == "azure" else None),
         dimensions=env.integer("EMBEDDING_DIMENSIONS", 0, minimum=0) or None,
-        max_batch=env.integer("EMBEDDING_MAX_BATCH", 32, minimum=1),
+        # 16, not more: callers that share one batch then query the database together while the model idles;
+        # two smaller batches overlap the model with the other's queries (benchmarks/mem0_comparison.py).
+        max_batch=env.integer("EMBEDDING_MAX_BATCH", 16, minimum=1),
         background_max_batch=env.integer("EMBEDDING_BACKGROUND_BATCH", 4, minimum=1),
         cache_size=env.integer("EMBEDDING_CACHE_SIZE", 2048, minimum=0),
     )
