@@ -277,7 +277,7 @@ class BatchingEmbedder:
         now = time.monotonic()
         log.info(
             "embedding batches",
-            extra={"model": self._model_id, "seconds": round(now - since, 1), **self.stats.since(earlier)},
+            extra={"model": self._model_id, "seconds": round(now - since, 3), **self.stats.since(earlier)},
         )
         self._reported = (dataclasses.replace(self.stats), now)
 
