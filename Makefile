@@ -60,6 +60,9 @@ soak: install
 	$(VENV)/bin/pytest -m soak tests
 
 bench: install
+	$(PIP) install --quiet -c constraints.txt -e '.[bench]'
+	$(PY) benchmarks/mem0_comparison.py
+	$(PY) benchmarks/footprint.py
 	$(PY) benchmarks/get_context_latency.py
 	$(PY) benchmarks/extraction.py
 	$(PY) benchmarks/search_index.py

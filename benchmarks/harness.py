@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import os
 import signal
 import socket
@@ -76,37 +77,67 @@ def summarize_ms(samples: Sequence[float]) -> dict[str, Any]:
 
 @dataclasses.dataclass
 class ServerProcess:
+    """A running `memory-service serve`: its process (to freeze or stop it), stub, address and log file."""
+
     process: asyncio.subprocess.Process
-    address: str
     stub: memory_service_pb2_grpc.MemoryServiceStub
+    channel: grpc.aio.Channel
+    address: str
     log_path: Path
+    final_log: str = ""  # the whole log, kept once the process has exited (its folder is gone then)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def rss_mib(self) -> float:
+        """The server process's resident memory now."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+        raise RuntimeError("no VmRSS line")
+
+    def log_records(self) -> list[dict[str, Any]]:
+        """The server's JSON log lines so far (all of them once it has exited)."""
+        text = self.final_log or self.log_path.read_text(errors="replace")
+        records = []
+        for line in text.splitlines():
+            with contextlib.suppress(ValueError):
+                records.append(json.loads(line))
+        return records
 
 
 @contextlib.asynccontextmanager
-async def server_process(**env: str) -> AsyncIterator[memory_service_pb2_grpc.MemoryServiceStub]:
-    """`memory-service serve` in its own process (as in production), on its own embedded database.
-
-    The benchmark then only acts as a client (the voice bot), so the server's
-    figures are not shared with the client's own CPU use.
-    """
-    async with serving_process(**env) as server:
+async def server_process(
+    *, data_dir: Path | None = None, **env: str
+) -> AsyncIterator[memory_service_pb2_grpc.MemoryServiceStub]:
+    """`memory-service serve` in its own process (as in production); see running_server_process."""
+    async with running_server_process(data_dir=data_dir, **env) as server:
         yield server.stub
 
 
 @contextlib.asynccontextmanager
-async def serving_process(**env: str) -> AsyncIterator[ServerProcess]:
-    """server_process, with the process and its address (to freeze or stop it under a client)."""
+async def running_server_process(*, data_dir: Path | None = None, **env: str) -> AsyncIterator[ServerProcess]:
+    """`memory-service serve` in its own process (as in production), on its own embedded database.
+
+    The benchmark then only acts as a client (the voice bot), so the server's
+    figures are not shared with the client's own CPU use. data_dir: a folder kept
+    between runs (with MEMORY_DATABASE_URL set it only holds the ONNX export,
+    which then happens once); default a fresh temporary one.
+    """
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     address = f"127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="vbm-bench-", dir="/tmp") as data_dir:
-        log_path = Path(data_dir) / "server.log"
+    with tempfile.TemporaryDirectory(prefix="vbm-bench-", dir="/tmp") as scratch:
+        data_dir = data_dir or Path(scratch)
+        log_path = Path(scratch) / "server.log"
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("MEMORY_") or k == "MEMORY_DATABASE_URL"}
         process_env = {**inherited, "MEMORY_LOG_LEVEL": "WARNING", "GRPC_ENABLE_FORK_SUPPORT": "false", **env}
+        running: ServerProcess | None = None
         with log_path.open("wb") as log:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "memory_service", "serve", "--listen", address, "--data-dir", data_dir,
+                sys.executable, "-m", "memory_service", "serve", "--listen", address, "--data-dir", str(data_dir),
                 env=process_env, stdout=log, stderr=asyncio.subprocess.STDOUT,
             )  # fmt: skip
         try:
@@ -121,9 +152,16 @@ async def serving_process(**env: str) -> AsyncIterator[ServerProcess]:
                         await asyncio.sleep(0.2)
                 else:
                     raise RuntimeError("the server did not start: " + log_path.read_text()[-2000:])
-                yield ServerProcess(process, address, memory_service_pb2_grpc.MemoryServiceStub(channel), log_path)
+                stub = memory_service_pb2_grpc.MemoryServiceStub(channel)
+                running = ServerProcess(process, stub, channel, address, log_path)
+                yield running
         finally:
             if process.returncode is None:
                 process.send_signal(signal.SIGCONT)  # in case the caller froze it
                 process.send_signal(signal.SIGTERM)
                 await asyncio.wait_for(process.wait(), 60)
+            if running is not None:
+                running.final_log = log_path.read_text(errors="replace")
+
+
+serving_process = running_server_process  # the name the client benchmark knows it by

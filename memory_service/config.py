@@ -43,7 +43,7 @@ class EmbeddingSettings:
     model: str
     device: str
     backend: EmbeddingBackend
-    onnx_threads: int  # ONNX Runtime intra-op threads; 0 = one per available core
+    onnx_threads: int  # ONNX Runtime intra-op threads; 0 = all available cores but one (at least 1)
     base_url: str | None
     api_key: str | None
     api_version: str | None
@@ -203,7 +203,9 @@ def _embedding_settings(env: _Env) -> EmbeddingSettings:
         api_key=env.text("EMBEDDING_API_KEY"),
         api_version=env.text("EMBEDDING_API_VERSION") or ("2024-10-21" if provider == "azure" else None),
         dimensions=env.integer("EMBEDDING_DIMENSIONS", 0, minimum=0) or None,
-        max_batch=env.integer("EMBEDDING_MAX_BATCH", 32, minimum=1),
+        # 16, not more: callers that share one batch then query the database together while the model idles;
+        # two smaller batches overlap the model with the other's queries (benchmarks/mem0_comparison.py).
+        max_batch=env.integer("EMBEDDING_MAX_BATCH", 16, minimum=1),
         background_max_batch=env.integer("EMBEDDING_BACKGROUND_BATCH", 4, minimum=1),
         cache_size=env.integer("EMBEDDING_CACHE_SIZE", 2048, minimum=0),
     )

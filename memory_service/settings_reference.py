@@ -104,8 +104,14 @@ SERVICE_VARIABLES: dict[str, dict[str, str]] = {
             "sentence-transformers, with the reason logged. `onnx`: ONNX Runtime or a configuration error at start. "
             "`torch`: sentence-transformers always (needed for a device other than `cpu`)."
         ),
-        "MEMORY_EMBEDDING_ONNX_THREADS": "ONNX Runtime's threads inside one model call; `0`: one per core available to the process.",
-        "MEMORY_EMBEDDING_MAX_BATCH": "Largest batch of interactive texts (concurrent GetContext queries share one model call).",
+        "MEMORY_EMBEDDING_ONNX_THREADS": (
+            "ONNX Runtime's threads inside one model call; `0`: one per core available to the process but one "
+            "(at least one), which is left to the event loop, gRPC and, on one machine, PostgreSQL. Idle threads sleep."
+        ),
+        "MEMORY_EMBEDDING_MAX_BATCH": (
+            "Largest batch of interactive texts (concurrent GetContext queries share one model call). Larger ones "
+            "cost barely less per text, and their callers then all query the database together while the model idles."
+        ),
         "MEMORY_EMBEDDING_BACKGROUND_BATCH": "Largest batch of extraction and re-embedding texts, so a voice query never waits behind a long one.",
         "MEMORY_EMBEDDING_CACHE_SIZE": "Recently embedded texts kept in memory per process (keyed by user); `0` turns the cache off.",
     },

@@ -24,9 +24,18 @@ class Embedder(Protocol):
         ...
 
     async def embed(
-        self, texts: Sequence[str], priority: Priority = Priority.INTERACTIVE, *, owner: str | None = None
+        self,
+        texts: Sequence[str],
+        priority: Priority = Priority.INTERACTIVE,
+        *,
+        owner: str | None = None,
+        deadline: float | None = None,
     ) -> list[Vector]:
-        """One vector per text, in order; `owner` (a user id) lets the embedder cache them for that user."""
+        """One vector per text, in order; `owner` (a user id) lets the embedder cache them for that user.
+
+        deadline: the time.monotonic() value by which the caller needs them; an embedder that cannot make it
+        raises ResourceExhausted (reason OVERLOADED) at once instead of computing what nobody will read.
+        """
         ...
 
     def forget_owner(self, owner: str) -> int:

@@ -11,14 +11,18 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
 
 from memory_service.domain import Vector
 from memory_service.embeddings.onnx_cache import MODEL_FILE, TOKENIZER_FILE, CorruptCache, Manifest
 
-# Texts run in chunks of this many, longest first, as sentence-transformers' encode does, so one long text
-# does not pad a large batch to its length.
+# The most texts one model call takes.
 CHUNK_SIZE = 32
+# A model call costs about CALL_OVERHEAD_TOKENS + texts x padded length, in tokens: a call for one short text
+# costs what a dozen more tokens in a bigger call do (all-MiniLM-L6-v2, one thread: 4.8 ms for one 8-token text,
+# 2.0 ms per text in calls of 16). Texts are grouped by length to minimise that sum: padding a batch of questions
+# of 8 to 23 tokens to its longest wasted about a third of the model's time.
+CALL_OVERHEAD_TOKENS = 12
 # A load is trusted when the probe text comes out this close (cosine distance) to the vector the export kept.
 PROBE_TOLERANCE = 1e-4
 
@@ -29,6 +33,15 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def default_threads() -> int:
+    """All cores but one: the event loop, the gRPC poller and often PostgreSQL need one while the model runs.
+
+    On two cores a second model thread bought no throughput under load (the other work had to share its
+    core), and it doubles what the embedding thread can take from calls waiting on the loop.
+    """
+    return max(1, available_cores() - 1)
 
 
 def cosine_distance(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
@@ -45,10 +58,21 @@ class OnnxEncoder:
         self.folder = folder
         self.manifest = manifest
         self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        # The saved tokenizer truncates to max_seq_length and pads a batch to its longest text; the padding is
+        # done here instead, per group of texts of similar length, with the tokenizer's own pad values and side.
+        padding = self._tokenizer.padding or {}
+        self._pad_id = int(padding.get("pad_id", 0))
+        self._pad_type_id = int(padding.get("pad_type_id", 0))
+        self._pad_left = str(padding.get("direction", "right")).lower() == "left"
+        self._tokenizer.no_padding()
         options = ort.SessionOptions()
         # Parallelism lives inside each operator; calls come one at a time from the embedding thread.
-        options.intra_op_num_threads = threads or available_cores()
+        options.intra_op_num_threads = threads or default_threads()
         options.inter_op_num_threads = 1
+        # Idle pool threads sleep instead of spinning: the cores are shared with the event loop, the gRPC poller
+        # and often PostgreSQL, and spinning threads took their CPU (2 threads: 8 ms of CPU per text instead of 5
+        # on a busy 2-core machine, half the throughput; benchmarks/mem0_comparison.py).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # errors only: its own log lines bypass the service's logging
@@ -79,22 +103,29 @@ class OnnxEncoder:
 
     def encode(self, texts: list[str]) -> list[Vector]:
         """L2-normalised float32 vectors, one per text, in order."""
+        encodings = self._tokenizer.encode_batch(texts)
         vectors: list[Vector] = [np.empty(0, dtype=np.float32)] * len(texts)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        for start in range(0, len(order), CHUNK_SIZE):
-            chunk = order[start : start + CHUNK_SIZE]
-            for index, vector in zip(chunk, self._encode_chunk([texts[i] for i in chunk]), strict=True):
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for chunk in length_groups([len(encodings[i].ids) for i in order]):
+            members = order[chunk]
+            for index, vector in zip(members, self._encode_chunk([encodings[i] for i in members]), strict=True):
                 vectors[index] = vector
         return vectors
 
-    def _encode_chunk(self, texts: list[str]) -> NDArray[np.float32]:
-        # The saved tokenizer truncates to max_seq_length and pads to the longest text of the chunk.
-        encodings = self._tokenizer.encode_batch(texts)
+    def _encode_chunk(self, encodings: list[Encoding]) -> NDArray[np.float32]:
+        longest = max(len(e.ids) for e in encodings)
+        shape = (len(encodings), longest)
         feeds = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "input_ids": np.full(shape, self._pad_id, dtype=np.int64),
+            "token_type_ids": np.full(shape, self._pad_type_id, dtype=np.int64),
+            "attention_mask": np.zeros(shape, dtype=np.int64),
         }
+        for row, encoding in enumerate(encodings):
+            length = len(encoding.ids)
+            where = slice(longest - length, longest) if self._pad_left else slice(0, length)
+            feeds["input_ids"][row, where] = encoding.ids
+            feeds["token_type_ids"][row, where] = encoding.type_ids
+            feeds["attention_mask"][row, where] = 1
         [tokens] = self._session.run(None, {name: feeds[name] for name in self._input_names})
         return self._pool(np.asarray(tokens, dtype=np.float32), feeds["attention_mask"])
 
@@ -109,3 +140,26 @@ class OnnxEncoder:
         # Stored vectors are always unit length (the torch path asks for normalize_embeddings=True too).
         norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return np.ascontiguousarray(pooled / norms, dtype=np.float32)
+
+
+def length_groups(lengths: list[int]) -> list[slice]:
+    """Splits texts sorted by token count into model calls of at most CHUNK_SIZE, minimising the estimated cost.
+
+    A call costs CALL_OVERHEAD_TOKENS + its texts x its longest text; dynamic programming over the sorted
+    lengths (a call always takes neighbours) finds the cheapest split.
+    """
+    count = len(lengths)
+    best = [0] * (count + 1)  # best[j]: the cost of the first j texts
+    cut = [0] * (count + 1)  # where the last call of that best split starts
+    for end in range(1, count + 1):
+        longest = lengths[end - 1]
+        best[end], cut[end] = min(
+            (best[start] + CALL_OVERHEAD_TOKENS + (end - start) * longest, start)
+            for start in range(max(0, end - CHUNK_SIZE), end)
+        )
+    groups: list[slice] = []
+    end = count
+    while end > 0:
+        groups.append(slice(cut[end], end))
+        end = cut[end]
+    return groups[::-1]

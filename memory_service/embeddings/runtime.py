@@ -129,9 +129,14 @@ class EmbeddingRuntime:
             return self._target.embedder
 
     async def embed(
-        self, texts: Sequence[str], priority: Priority = Priority.INTERACTIVE, *, owner: str | None = None
+        self,
+        texts: Sequence[str],
+        priority: Priority = Priority.INTERACTIVE,
+        *,
+        owner: str | None = None,
+        deadline: float | None = None,
     ) -> list[Vector]:
-        return await self.active.embed(texts, priority, owner=owner)
+        return await self.active.embed(texts, priority, owner=owner, deadline=deadline)
 
     def forget_owner(self, owner: str) -> int:
         dropped = self.active.forget_owner(owner)

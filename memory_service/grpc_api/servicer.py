@@ -19,6 +19,7 @@ from voxbridge.memory.v1 import (
 from memory_service.domain import Turn
 from memory_service.errors import InvalidArgument, ResourceExhausted
 from memory_service.grpc_api import convert
+from memory_service.request_context import call_deadline
 from memory_service.service.context import ContextService
 from memory_service.service.extraction import ExtractionService
 from memory_service.service.facts import FactService
@@ -58,6 +59,7 @@ class MemoryServicer(memory_service_pb2_grpc.MemoryServiceServicer):  # type: ig
             limit=request.limit,
             min_relevance=request.min_relevance,
             as_of=convert.time_of(request, "as_of"),
+            deadline=call_deadline.get(),  # the interceptor's reading of the call's deadline
         )
         return memory_service_pb2.GetContextResponse(
             facts=[fact_pb2.ScoredFact(fact=convert.fact(s.fact), relevance=s.relevance) for s in found.facts],

@@ -100,6 +100,13 @@ embedding_duration = Histogram(
     buckets=FAST_BUCKETS,
     registry=REGISTRY,
 )
+embedding_shed = Counter(
+    "memory_embedding_shed_texts_total",
+    "Interactive texts not embedded because their callers' deadlines would pass first, by how "
+    "(refused: at once, RESOURCE_EXHAUSTED OVERLOADED; dropped: from the queue, uncomputed).",
+    ["how"],
+    registry=REGISTRY,
+)
 embedding_cache = Counter(
     "memory_embedding_cache_requests_total",
     "Texts looked up in the embedding cache, by result (hit, miss).",

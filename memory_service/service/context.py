@@ -34,7 +34,10 @@ class ContextService:
         limit: int,
         min_relevance: float,
         as_of: datetime | None = None,
+        deadline: float | None = None,
     ) -> Context:
+        """deadline: the time.monotonic() value by which the caller needs the answer; past it the embedder
+        refuses the query at once (ResourceExhausted, OVERLOADED) rather than computing it late."""
         check = RequestChecker()
         check.identifier("user_id", user_id)
         check.identifier("agent_id", agent_id, required=False)
@@ -47,7 +50,7 @@ class ContextService:
         as_of = check.past_time("as_of", as_of)
         check.raise_if_invalid()
 
-        [vector] = await self._embedder.embed([query], Priority.INTERACTIVE, owner=user_id)
+        [vector] = await self._embedder.embed([query], Priority.INTERACTIVE, owner=user_id, deadline=deadline)
         async with self._db.connection() as conn:
             facts = await facts_sql.search(
                 conn,

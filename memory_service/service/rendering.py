@@ -22,7 +22,7 @@ def render_context(facts: Sequence[ScoredFact]) -> str:
     if not facts:
         return ""
     lines = [
-        f"- {_single_line(fact_line(s.fact))} (since {s.fact.valid_from:%Y-%m-%d}; relevance: {s.relevance:.2f})"
+        f"- {_single_line(fact_line(s.fact))} (since {s.fact.valid_from.date().isoformat()}; relevance: {s.relevance:.2f})"
         for s in facts
     ]
     return "<user_memories>\n" + "\n".join(lines) + "\n</user_memories>"

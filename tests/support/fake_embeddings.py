@@ -13,6 +13,7 @@ import json
 import math
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -32,6 +33,7 @@ class FakeEmbeddings:
     def __init__(self, dimensions: int = 64) -> None:
         self.dimensions = dimensions
         self.requests: list[dict[str, Any]] = []  # what each call asked for: path, model, inputs, headers
+        self.delay = 0.0  # seconds each call takes before it answers (a slow or busy model)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -82,6 +84,7 @@ class FakeEmbeddings:
                     fake.requests.append(
                         {"path": self.path, "model": body.get("model"), "input": inputs, "headers": dict(self.headers)}
                     )
+                time.sleep(fake.delay)
                 data = [
                     {"object": "embedding", "index": i, "embedding": bag_of_words(text, dimensions)}
                     for i, text in enumerate(inputs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from memory_service.domain import Vector
 from memory_service.embeddings.base import Priority
 from memory_service.embeddings.batcher import BatchingEmbedder
-from memory_service.errors import Unavailable
+from memory_service.errors import ResourceExhausted, Unavailable
 
 
 class RecordingEncoder:
@@ -68,3 +69,82 @@ async def test_failures_reach_every_waiter() -> None:
     broken = BatchingEmbedder(RecordingEncoder(fail=True), model_id="fake")
     with pytest.raises(Unavailable, match="embedder failed"):
         await broken.embed(["x"])
+
+
+class SlowEncoder(RecordingEncoder):
+    """Takes `seconds` per batch, so the embedder is busy for a known time."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    async def __call__(self, texts: list[str]) -> list[Vector]:
+        self.batches.append(list(texts))
+        await asyncio.sleep(self.seconds)
+        return [np.full(4, float(len(t)), dtype=np.float32) for t in texts]
+
+    def embedded(self) -> list[str]:
+        return [text for batch in self.batches for text in batch]
+
+
+async def test_a_request_the_busy_model_cannot_serve_by_its_deadline_is_refused_uncomputed() -> None:
+    encoder = SlowEncoder(0.2)
+    embedder = BatchingEmbedder(encoder, model_id="fake")
+    await embedder.embed(["learn the speed"])
+    busy = asyncio.ensure_future(embedder.embed(["busy"]))
+    await asyncio.sleep(0)
+    with pytest.raises(ResourceExhausted) as refused:
+        await embedder.embed(["late"], deadline=time.monotonic() + 0.1)
+    assert refused.value.reason == "OVERLOADED" and refused.value.retry_after > 0.1
+    await busy
+    assert "late" not in encoder.embedded()
+    assert embedder.stats.refused == 1
+
+
+async def test_a_request_with_time_enough_is_served() -> None:
+    encoder = SlowEncoder(0.01)
+    embedder = BatchingEmbedder(encoder, model_id="fake")
+    await embedder.embed(["learn the speed"])
+    [vector] = await embedder.embed(["in time"], deadline=time.monotonic() + 5)
+    assert vector[0] == len("in time")
+
+
+async def test_a_request_whose_deadline_passes_in_the_queue_is_dropped_uncomputed() -> None:
+    encoder = SlowEncoder(0.01)
+    embedder = BatchingEmbedder(encoder, model_id="fake")
+    await embedder.embed(["learn the speed"])
+    encoder.seconds = 0.2  # the model slows down: the next request is admitted, then waits past its deadline
+    busy = asyncio.ensure_future(embedder.embed(["busy"]))
+    await asyncio.sleep(0)
+    late = asyncio.ensure_future(embedder.embed(["late"], deadline=time.monotonic() + 0.05))
+    with pytest.raises(ResourceExhausted):
+        await late
+    await busy
+    assert "late" not in encoder.embedded()
+    assert embedder.stats.dropped == 1
+
+
+async def test_a_text_is_kept_for_the_caller_who_can_still_use_it() -> None:
+    encoder = SlowEncoder(0.01)
+    embedder = BatchingEmbedder(encoder, model_id="fake")
+    await embedder.embed(["learn the speed"])
+    encoder.seconds = 0.2
+    busy = asyncio.ensure_future(embedder.embed(["busy"]))
+    await asyncio.sleep(0)
+    hurried = asyncio.ensure_future(embedder.embed(["shared"], deadline=time.monotonic() + 0.05))
+    patient = asyncio.ensure_future(embedder.embed(["shared"]))  # no deadline: waits as long as it takes
+    [vector] = await patient
+    assert vector[0] == len("shared")
+    [late_vector] = await hurried  # computed for the patient caller, so the hurried one got it too, late
+    assert late_vector[0] == len("shared")
+    await busy
+
+
+async def test_requests_without_a_deadline_are_never_refused() -> None:
+    encoder = SlowEncoder(0.05)
+    embedder = BatchingEmbedder(encoder, model_id="fake", max_batch=2)
+    await embedder.embed(["learn the speed"])
+    results = await asyncio.gather(*(embedder.embed([f"text {i}"], Priority.BACKGROUND) for i in range(8)))
+    assert len(results) == 8
+    assert embedder.stats.refused == embedder.stats.dropped == 0
+    assert embedder.stats.batches == 1 + 4 and embedder.stats.largest == 2

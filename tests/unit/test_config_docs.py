@@ -40,7 +40,9 @@ def test_a_new_variable_without_a_description_is_named() -> None:
     generator = load_config_docs_generator()
     original = config.Settings.from_environ.__func__  # type: ignore[attr-defined]
 
-    def with_new_variable(cls: type[config.Settings], /, environ: dict[str, str], **overrides: object) -> config.Settings:
+    def with_new_variable(
+        cls: type[config.Settings], /, environ: dict[str, str], **overrides: object
+    ) -> config.Settings:
         config._Env(environ).text("SHARD_COUNT")
         return original(cls, environ, **overrides)  # type: ignore[no-any-return]
 
