@@ -25,9 +25,10 @@ from memory_service.db.database import Connection
 
 USER_SIZES = (5, 20, 50)
 TOP = 20  # the fit sees each question's top 20 (what GetContext can return); calibration is read on the top 10
-# The columns of Ranked.x. bounded_score: the score over sqrt(n - 1), the largest z-score n facts allow.
-FEATURES = ("bounded_score", "cosine", "score", "log_facts", "lexical")
-CHOSEN = (0, 1)  # what ranking.py ships; compare_features() shows what the others buy
+# The columns of Ranked.x. bounded_score: the score over sqrt(n - 1), the largest z-score n facts allow;
+# bounded_x_cosine: that times max(cosine, 0), a relative lead that counts as far as the fact is similar at all.
+FEATURES = ("bounded_score", "cosine", "score", "log_facts", "lexical", "bounded_x_cosine")
+CHOSEN = (5, 1)  # what ranking.py ships; compare_features() shows what the others buy
 SEED = 5
 
 # Things said to a voice assistant that no memory answers; none shares a topic with the data set on purpose.
@@ -130,13 +131,14 @@ async def features(
     """The user's facts for the query, ranked like the service (score DESC, then newer first), top TOP."""
     records = await conn.fetch(FEATURES_SQL, user_id, [""], vector, text, model, None)
     records = sorted(records, key=lambda r: (-r["score"], -r["said"]))[:TOP]
+    bounded = [r["score"] / np.sqrt(max(r["n"] - 1, 1)) for r in records]
     x = np.array(
         [
-            [r["score"] / np.sqrt(max(r["n"] - 1, 1)), r["cosine"], r["score"], np.log(r["n"]), r["lexical"]]
-            for r in records
+            [b, r["cosine"], r["score"], np.log(r["n"]), r["lexical"], b * max(r["cosine"], 0)]
+            for b, r in zip(bounded, records, strict=True)
         ],
         dtype=np.float64,
-    )
+    ).reshape(len(records), len(FEATURES))
     return Ranked(size, [r["fact_key"] for r in records], frozenset(evidence), x)
 
 
@@ -157,7 +159,7 @@ def fit(ranked: Sequence[Ranked], columns: Sequence[int] = CHOSEN, ridge: float 
 
 def shipped() -> np.ndarray:
     """The constants memory_service/db/ranking.py prints with, in fit()'s order."""
-    return np.array([ranking.RELEVANCE_BOUNDED_SCORE, ranking.RELEVANCE_COSINE, ranking.RELEVANCE_BIAS])
+    return np.array([ranking.RELEVANCE_BOUNDED_X_COSINE, ranking.RELEVANCE_COSINE, ranking.RELEVANCE_BIAS])
 
 
 def own(r: Ranked, theta: np.ndarray, columns: Sequence[int] = CHOSEN) -> np.ndarray:
@@ -255,6 +257,8 @@ def compare_features(train: Sequence[Ranked], test: Sequence[Ranked], off_topic:
         "bounded_score": (0,),
         "bounded_score+cosine": (0, 1),
         "bounded_score+cosine+log_facts": (0, 1, 3),
+        "bounded_score+cosine+bounded_x_cosine": (0, 1, 5),
+        "bounded_x_cosine+cosine": (5, 1),
     }
     out = {}
     for name, columns in names.items():

@@ -2,7 +2,8 @@
 
     score     = fused + PREV_WEIGHT * max(0, fused of the previous fact of the same conversation)
     fused     = DENSE_WEIGHT * z(cosine) + (1 - DENSE_WEIGHT) * z(bm25)
-    relevance = 1 / (1 + exp(-(RELEVANCE_BOUNDED_SCORE * score / sqrt(max(n - 1, 1))
+    bounded   = score / sqrt(max(n - 1, 1))            (n: the facts in scope)
+    relevance = 1 / (1 + exp(-(RELEVANCE_BOUNDED_X_COSINE * bounded * max(cosine, 0)
                                + RELEVANCE_COSINE * cosine + RELEVANCE_BIAS)))
     printed   = the minimum of the relevance of this fact and of every fact ranked above it
 
@@ -25,22 +26,26 @@
 - relevance: the calibrated chance that the fact is what the utterance needs, a logistic regression
   fitted on the dev users of benchmarks/retrieval (evaluate.py refits it: `relevance`). The score
   alone is relative to the user's facts: a z-score over n facts cannot exceed sqrt(n - 1), so a
-  perfect match of a user with 8 facts used to print 0.03. Two features fix that:
-  * bounded score = score / sqrt(max(n - 1, 1)): the score as a share of the largest z-score n
-    facts allow, comparable between a user with 5 facts and one with 5,000;
-  * cosine, the raw similarity: an absolute signal, low for an utterance no memory is about.
+  perfect match of a user with 8 facts used to print 0.03, and the best of a few unrelated facts
+  leads them as far as a real match would. Hence two features:
+  * bounded * max(cosine, 0): the score as a share of the largest z-score n facts allow (comparable
+    between a user with 5 facts and one with 5,000), counted as far as the fact is similar at all:
+    leading unrelated facts is worth little;
+  * cosine, the raw similarity: an absolute signal.
   Fitted on dev users as they are and subsampled to 5, 20 and 50 facts (each subsample keeping the
   question's evidence), plus off-topic utterances ("what's the forecast for tomorrow"), whose facts
   are all negatives. Held-out calibration (top 10; ECE = mean |relevance - evidence share| over
-  bands): 0.016 for whole users, 0.017 at 50 facts, 0.020 at 20, 0.051 at 5 (under-confident in
-  the middle bands there); held-out off-topic utterances ("what's the weather like", "tell me a
-  joke") print a top relevance of 0.04 (median, whole users) to 0.13 (5 facts). A strong match of a
-  3-fact user prints above 0.9. With one fact in scope z-scores are 0 and the cosine alone speaks
-  (0.13 at cosine 0.9): a single memory is never sure to be the one needed.
+  bands): 0.023 for whole users, 0.027 at 50 facts, 0.029 at 20, 0.064 at 5 (under-confident in
+  the middle bands there). Held-out off-topic utterances ("what's the weather like", "tell me a
+  joke") print a top relevance of about 0.03 (median) at every size. Score and cosine alone
+  calibrate slightly better on questions (ECE 0.016 whole users) but let the best of 5 unrelated
+  facts print 0.13 (median; 0.45 for "tell me a joke" to 3 facts). A strong match of a 3-fact user
+  prints far above 0.5 (tests/api/test_ranking.py). With one fact in scope z-scores are 0 and the cosine alone speaks (0.02 at
+  cosine 0.9): a single memory is never sure to be the one needed.
 - printed: relevance is not monotonic in the score (the cosine also counts), so each fact prints
   the minimum of its own and of those ranked above it. The printed relevance falls down the list
   and min_relevance cuts a prefix of the ranking (the order itself is the score's). The cap lowers
-  about a fifth of top-10 relevances; the held-out figures above are of the printed values.
+  about a third of top-10 relevances; the held-out figures above are of the printed values.
 
 One statement per query: the query's vector, lexemes and tsquery are computed once (a MATERIALIZED
 CTE), never per row, and only the top `limit` facts are joined back for their columns.
@@ -55,9 +60,9 @@ DENSE_WEIGHT = 0.6
 K1 = 1.2  # facts are short: a term rarely occurs twice, so K1 barely matters
 PREV_WEIGHT = 0.3
 GAP_MINUTES = 30
-RELEVANCE_BOUNDED_SCORE = 8.357
-RELEVANCE_COSINE = 4.573
-RELEVANCE_BIAS = -6.054
+RELEVANCE_BOUNDED_X_COSINE = 20.882
+RELEVANCE_COSINE = 1.007
+RELEVANCE_BIAS = -4.761
 
 
 def validity(as_of_param: str) -> str:
@@ -141,7 +146,7 @@ scored AS (
 def relevance_sql(score: str, cosine: str, n: str) -> str:
     """The calibrated chance that a fact is what the query needs, from its score, cosine and the facts in scope."""
     return (
-        f"1 / (1 + exp(-({RELEVANCE_BOUNDED_SCORE} * {score} / sqrt(greatest({n} - 1, 1))"
+        f"1 / (1 + exp(-({RELEVANCE_BOUNDED_X_COSINE} * {score} / sqrt(greatest({n} - 1, 1)) * greatest({cosine}, 0)"
         f" + {RELEVANCE_COSINE} * {cosine} + {RELEVANCE_BIAS})))"
     )
 
