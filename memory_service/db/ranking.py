@@ -54,6 +54,9 @@ benchmarks/retrieval/ measures every variant and tunes the constants.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+
 from memory_service.db import rows
 
 DENSE_WEIGHT = 0.6
@@ -175,3 +178,169 @@ ORDER BY capped.score DESC, capped.valid_from DESC, capped.id
 
 SEARCH_SQL = search_sql(moving=False)
 SEARCH_WHILE_MOVING_SQL = search_sql(moving=True)
+
+
+# --- Heavy users: the same ranking over candidates from an HNSW index (see benchmarks/search_scale.py) ---
+
+ANN_MIN_FACTS = 20_000  # users with at least this many current facts of the model take the candidates' path
+ANN_CANDIDATES = 200  # nearest facts by cosine, from the HNSW index
+LEADERS = 500  # the best candidates whose previous and next facts in the conversation are looked up
+COSINE_SAMPLE = 1000  # the user's newest facts, whose cosines stand for the mean and spread of all of them
+
+
+def ann_index_name(model: str, dimensions: int) -> str:
+    """The HNSW index of one embedding model's current vectors (a name PostgreSQL accepts for any model id)."""
+    return f"facts_hnsw_{hashlib.sha256(model.encode()).hexdigest()[:16]}_{dimensions}"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ann_index_sql(model: str, dimensions: int) -> str:
+    """CREATE INDEX CONCURRENTLY (outside any transaction) of one model's current vectors.
+
+    The embedding column has no fixed dimension, so the index is on the cast, and partial on the
+    model (and on current facts: history is only searched by the exact path). A query uses it only
+    when it names the same expression and the same literal model: ann_search_sql() does.
+    """
+    return (
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {ann_index_name(model, dimensions)} ON facts "
+        f"USING hnsw ((embedding::vector({dimensions})) vector_cosine_ops) "
+        f"WHERE embedding_model = {_literal(model)} AND valid_to IS NULL"
+    )
+
+
+@functools.cache
+def ann_search_sql(model: str, dimensions: int) -> str:
+    """The ranking of search_sql() for a heavy user's current facts, over candidates instead of every fact.
+
+    Parameters: $1 user_id, $2 agent_ids, $3 query vector, $4 query text, $5 limit, $6 min_relevance,
+    $7 n (the user's current facts of the model, cached by the caller).
+
+    - candidates: the ANN_CANDIDATES nearest facts (HNSW, iterative scan: the user filter applies
+      while the index is walked) and every fact naming a query word (GIN index on search_text), so a
+      fact that matches lexically is scored exactly; one that does not scores by its cosine alone, and
+      the best of those are the nearest.
+    - BM25 is exact: df and idf over the user's n facts, and z(bm25) uses the exact mean and spread
+      over all n (facts naming no query word score 0).
+    - z(cosine) uses the mean and spread of the user's COSINE_SAMPLE newest facts.
+    - the previous fact's share: for each of the LEADERS best candidates, its previous fact lends its
+      share (from its own fused score, a candidate or not), and its next fact takes the leader's
+      share (an answer said one turn after a matching question, found though it is no candidate).
+      Below the leaders, shares are left out: such a fact cannot reach the top by one. Facts without
+      a session get no lift here (their neighbours would need a scan of the user's facts).
+    """
+    scope = (
+        f"f.user_id = $1 AND f.agent_id = ANY($2::text[]) AND f.valid_to IS NULL "
+        f"AND f.embedding_model = {_literal(model)}"
+    )
+    z_cosine = "coalesce((cosine - cs.mean) / nullif(cs.sd, 0), 0)"
+    z_lexical = "coalesce((coalesce(b.lexical, 0) - ls.mean) / nullif(ls.sd, 0), 0)"
+    return f"""
+WITH query AS MATERIALIZED (
+    SELECT $3::vector AS vector,
+           tsvector_to_array(to_tsvector('english', $4)) AS lexemes,
+           (SELECT string_agg(quote_literal(lexeme), ' | ')
+              FROM unnest(tsvector_to_array(to_tsvector('english', $4))) AS lexeme)::tsquery AS words
+),
+nearest AS MATERIALIZED (
+    SELECT f.id FROM facts f
+    WHERE {scope}
+    ORDER BY f.embedding::vector({dimensions}) <=> $3::vector({dimensions})
+    LIMIT {ANN_CANDIDATES}
+),
+matched AS MATERIALIZED (
+    SELECT f.id, f.search_text, f.session_id, f.valid_from, f.created_at, 1 - (f.embedding <=> query.vector) AS cosine
+    FROM facts f CROSS JOIN query
+    WHERE {scope} AND f.search_text @@ query.words
+),
+hits AS (
+    SELECT m.id, t.lexeme, coalesce(cardinality(t.positions), 1)::float8 AS tf
+    FROM matched m CROSS JOIN query CROSS JOIN LATERAL unnest(m.search_text) AS t
+    WHERE t.lexeme = ANY(query.lexemes)
+),
+idf AS (
+    SELECT lexeme, ln(1 + ($7::float8 - count(*) + 0.5) / (count(*) + 0.5)) AS idf FROM hits GROUP BY lexeme
+),
+bm25 AS MATERIALIZED (
+    SELECT hits.id, sum(idf.idf * hits.tf * {K1 + 1} / (hits.tf + {K1})) AS lexical
+    FROM hits JOIN idf USING (lexeme) GROUP BY hits.id
+),
+lexical_spread AS (  -- over all n facts: those naming no query word score 0
+    SELECT coalesce(sum(lexical), 0) / $7 AS mean,
+           sqrt(greatest(coalesce(sum(lexical * lexical), 0) / $7 - power(coalesce(sum(lexical), 0) / $7, 2), 0)) AS sd
+    FROM bm25
+),
+cosine_spread AS MATERIALIZED (
+    SELECT avg(cosine) AS mean, stddev_pop(cosine) AS sd
+    FROM (SELECT 1 - (f.embedding <=> query.vector) AS cosine FROM facts f CROSS JOIN query
+          WHERE {scope} ORDER BY f.created_at DESC LIMIT {COSINE_SAMPLE}) AS newest
+),
+candidates AS (
+    SELECT id, session_id, valid_from, created_at, cosine FROM matched
+    UNION
+    SELECT f.id, f.session_id, f.valid_from, f.created_at, 1 - (f.embedding <=> query.vector)
+    FROM facts f CROSS JOIN query WHERE f.id IN (SELECT id FROM nearest)
+),
+fused AS MATERIALIZED (
+    SELECT c.id, c.session_id, c.valid_from, c.created_at, c.cosine,
+           {DENSE_WEIGHT} * {z_cosine} + {round(1 - DENSE_WEIGHT, 6)} * {z_lexical} AS fused
+    FROM candidates c CROSS JOIN cosine_spread cs CROSS JOIN lexical_spread ls LEFT JOIN bm25 b ON b.id = c.id
+),
+leaders AS MATERIALIZED (SELECT * FROM fused ORDER BY fused DESC LIMIT {LEADERS}),
+previous AS MATERIALIZED (  -- each leader's previous fact in its conversation lends its share
+    SELECT l.id, greatest(0, coalesce(p.fused, {DENSE_WEIGHT} * coalesce((p.cosine - cs.mean) / nullif(cs.sd, 0), 0)
+                                              + {round(1 - DENSE_WEIGHT, 6)} * coalesce((0 - ls.mean) / nullif(ls.sd, 0), 0)))
+           AS share
+    FROM leaders l CROSS JOIN cosine_spread cs CROSS JOIN lexical_spread ls
+    CROSS JOIN LATERAL (
+        SELECT fu.fused, 1 - (f.embedding <=> query.vector) AS cosine FROM facts f CROSS JOIN query
+        LEFT JOIN fused fu ON fu.id = f.id
+        WHERE {scope} AND f.session_id = l.session_id AND f.session_id <> '' AND l.session_id <> ''
+          AND (f.valid_from, f.created_at, f.id) < (l.valid_from, l.created_at, l.id)
+          AND f.valid_from >= l.valid_from - interval '{GAP_MINUTES} minutes'
+        ORDER BY f.valid_from DESC, f.created_at DESC, f.id DESC
+        LIMIT 1
+    ) AS p
+),
+following AS MATERIALIZED (  -- each positive leader's next fact takes its share (a reply after the question)
+    SELECT n.id, n.valid_from, n.cosine, l.fused AS share
+    FROM leaders l
+    CROSS JOIN LATERAL (
+        SELECT f.id, f.valid_from, 1 - (f.embedding <=> query.vector) AS cosine FROM facts f CROSS JOIN query
+        WHERE {scope} AND f.session_id = l.session_id AND f.session_id <> '' AND l.session_id <> ''
+          AND (f.valid_from, f.created_at, f.id) > (l.valid_from, l.created_at, l.id)
+          AND f.valid_from <= l.valid_from + interval '{GAP_MINUTES} minutes'
+        ORDER BY f.valid_from, f.created_at, f.id
+        LIMIT 1
+    ) AS n
+    WHERE l.fused > 0
+),
+scored AS (
+    SELECT f.id, f.valid_from, f.cosine, $7::float8 AS n,
+           f.fused + {PREV_WEIGHT} * coalesce(p.share, fo.share, 0) AS score
+    FROM fused f LEFT JOIN previous p USING (id) LEFT JOIN following fo ON fo.id = f.id
+    UNION ALL  -- next facts that are not candidates: no query word, so their lexical z is that of 0
+    SELECT s.id, s.valid_from, s.cosine, $7::float8,
+           {DENSE_WEIGHT} * coalesce((s.cosine - cs.mean) / nullif(cs.sd, 0), 0)
+           + {round(1 - DENSE_WEIGHT, 6)} * coalesce((0 - ls.mean) / nullif(ls.sd, 0), 0) + {PREV_WEIGHT} * s.share
+    FROM following s CROSS JOIN cosine_spread cs CROSS JOIN lexical_spread ls
+    WHERE s.id NOT IN (SELECT id FROM fused)
+),
+top AS (
+    SELECT id, score, valid_from, {relevance_sql("score", "cosine", "n")} AS own
+    FROM scored
+    ORDER BY score DESC, valid_from DESC, id
+    LIMIT $5
+),
+capped AS (
+    SELECT id, score, valid_from,
+           min(own) OVER (ORDER BY score DESC, valid_from DESC, id ROWS UNBOUNDED PRECEDING) AS relevance
+    FROM top
+)
+SELECT {rows.FACT_COLUMNS}, capped.relevance
+FROM capped JOIN facts f ON f.id = capped.id
+WHERE capped.relevance >= $6
+ORDER BY capped.score DESC, capped.valid_from DESC, capped.id
+"""
