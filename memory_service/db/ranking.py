@@ -289,20 +289,24 @@ fused AS MATERIALIZED (
     FROM candidates c CROSS JOIN cosine_spread cs CROSS JOIN lexical_spread ls LEFT JOIN bm25 b ON b.id = c.id
 ),
 leaders AS MATERIALIZED (SELECT * FROM fused ORDER BY fused DESC LIMIT {LEADERS}),
-previous AS MATERIALIZED (  -- each leader's previous fact in its conversation lends its share
-    SELECT l.id, greatest(0, coalesce(p.fused, {DENSE_WEIGHT} * coalesce((p.cosine - cs.mean) / nullif(cs.sd, 0), 0)
-                                              + {round(1 - DENSE_WEIGHT, 6)} * coalesce((0 - ls.mean) / nullif(ls.sd, 0), 0)))
-           AS share
-    FROM leaders l CROSS JOIN cosine_spread cs CROSS JOIN lexical_spread ls
+previous AS MATERIALIZED (  -- each leader's previous fact in its conversation
+    SELECT l.id, p.id AS previous_id, p.cosine
+    FROM leaders l
     CROSS JOIN LATERAL (
-        SELECT fu.fused, 1 - (f.embedding <=> query.vector) AS cosine FROM facts f CROSS JOIN query
-        LEFT JOIN fused fu ON fu.id = f.id
+        SELECT f.id, 1 - (f.embedding <=> query.vector) AS cosine FROM facts f CROSS JOIN query
         WHERE {scope} AND f.session_id = l.session_id AND f.session_id <> '' AND l.session_id <> ''
           AND (f.valid_from, f.created_at, f.id) < (l.valid_from, l.created_at, l.id)
           AND f.valid_from >= l.valid_from - interval '{GAP_MINUTES} minutes'
         ORDER BY f.valid_from DESC, f.created_at DESC, f.id DESC
         LIMIT 1
     ) AS p
+),
+previous_share AS (  -- its fused score: a candidate's, or from its cosine (no query word, else a candidate)
+    SELECT pr.id,
+           greatest(0, coalesce(fu.fused, {DENSE_WEIGHT} * coalesce((pr.cosine - cs.mean) / nullif(cs.sd, 0), 0)
+                                          + {round(1 - DENSE_WEIGHT, 6)} * coalesce((0 - ls.mean) / nullif(ls.sd, 0), 0)))
+           AS share
+    FROM previous pr CROSS JOIN cosine_spread cs CROSS JOIN lexical_spread ls LEFT JOIN fused fu ON fu.id = pr.previous_id
 ),
 following AS MATERIALIZED (  -- each positive leader's next fact takes its share (a reply after the question)
     SELECT n.id, n.valid_from, n.cosine, l.fused AS share
@@ -320,7 +324,7 @@ following AS MATERIALIZED (  -- each positive leader's next fact takes its share
 scored AS (
     SELECT f.id, f.valid_from, f.cosine, $7::float8 AS n,
            f.fused + {PREV_WEIGHT} * coalesce(p.share, fo.share, 0) AS score
-    FROM fused f LEFT JOIN previous p USING (id) LEFT JOIN following fo ON fo.id = f.id
+    FROM fused f LEFT JOIN previous_share p USING (id) LEFT JOIN following fo ON fo.id = f.id
     UNION ALL  -- next facts that are not candidates: no query word, so their lexical z is that of 0
     SELECT s.id, s.valid_from, s.cosine, $7::float8,
            {DENSE_WEIGHT} * coalesce((s.cosine - cs.mean) / nullif(cs.sd, 0), 0)
