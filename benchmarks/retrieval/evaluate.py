@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from voxbridge.memory.v1 import memory_service_pb2 as pb
 
 from benchmarks.harness import Bench, bench_service
-from benchmarks.retrieval import analysis, dataset, latency, ranking, store, tuning
+from benchmarks.retrieval import analysis, dataset, latency, ranking, relevance, store, tuning
 from benchmarks.retrieval import variants as v
 from benchmarks.retrieval.embed import embed_all, load_default_model
 from benchmarks.retrieval.metrics import question_scores, summarize
@@ -87,9 +87,11 @@ class Run:
             )
         return out
 
-    async def final(self, questions: Sequence[dict[str, Any]]) -> tuple[dict[str, list[str]], list[tuple[float, bool]]]:
-        """ranking.search() itself: its top LIMIT, and (relevance, is evidence) of the held-out top 10."""
-        out, scored = {}, []
+    async def final(
+        self, questions: Sequence[dict[str, Any]]
+    ) -> tuple[dict[str, list[str]], list[tuple[float, bool]], dict[str, dict[str, float]]]:
+        """ranking.search() itself: its top LIMIT, (relevance, is evidence) of the held-out top 10, relevance by key."""
+        out, scored, printed = {}, [], {}
         for q in questions:
             async with self.db.connection() as conn:
                 found = await ranking.search(
@@ -97,9 +99,10 @@ class Run:
                     embedding_model=self.model_id, limit=LIMIT, min_relevance=0,
                 )  # fmt: skip
             out[q["id"]] = [s.fact.fact_key for s in found]
+            printed[q["id"]] = {s.fact.fact_key: s.relevance for s in found}
             if self.split[q["id"]] == "heldout":
                 scored += [(s.relevance, s.fact.fact_key in q["evidence"]) for s in found[:10]]
-        return out, scored
+        return out, scored, printed
 
     def report(self, ranked: dict[str, list[str]], splits: Sequence[str] = dataset.SPLITS) -> dict[str, Any]:
         """Metrics per split: dev and held-out."""
@@ -131,6 +134,68 @@ def tune_all(dev: Sequence[tuning.Legs]) -> dict[str, v.Fusion]:
         ),
         "zfusion_locality_created_gap_recency_dated": tuning.tune(
             dev, dated.with_(locality="created_gap"), locality=True, recency=True
+        ),
+    }
+
+
+async def relevance_study(
+    run: Run, model: Any, data: dict[str, Any], memory_vectors: np.ndarray, sql_relevance: dict[str, dict[str, float]]
+) -> dict[str, Any]:
+    """Fits the printed relevance on dev users (as they are and subsampled), reports it on held-out users."""
+    questions = run.questions
+    rows, vector_of, asked = relevance.subsample(data["memories"], questions)
+    users = {s: [u["user_id"] for u in data["users"] if u["split"] == s] for s in dataset.SPLITS}
+    off_rows, off_vector_of, off_users = relevance.small_users(data["memories"], users["dev"] + users["heldout"])
+    async with run.db.connection() as conn:
+        await store.load_memories(conn, rows + off_rows, memory_vectors[vector_of + off_vector_of], run.model_id)
+    utterances = {"dev": relevance.OFF_TOPIC_DEV, "heldout": relevance.OFF_TOPIC}
+    off_vectors = {
+        s: model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+        for s, texts in utterances.items()
+    }
+
+    async def one(user: str, vector: np.ndarray, text: str, evidence: Sequence[str], size: str) -> relevance.Ranked:
+        async with run._gate, run.db.connection() as conn:
+            return await relevance.features(conn, user, vector, text, run.model_id, evidence, size)
+
+    jobs = [(q, "full") for q in questions] + [(q, str(size)) for q, size in asked]
+    ranked = await asyncio.gather(
+        *(one(q["user_id"], run.vectors[q["id"]], q["text"], q["evidence"], size) for q, size in jobs)
+    )
+    split = {s: [r for (q, _), r in zip(jobs, ranked, strict=True) if run.split[q["id"]] == s] for s in dataset.SPLITS}
+    off_topic = {}
+    for s in dataset.SPLITS:  # each split's users hear their own utterances
+        jobs_off = [(u, "full") for u in users[s]] + [
+            (u, str(size)) for u, size in off_users if u.split("~")[0] in users[s]
+        ]
+        off_topic[s] = await asyncio.gather(
+            *(
+                one(u, vec, text, (), size)
+                for u, size in jobs_off
+                for text, vec in zip(utterances[s], off_vectors[s], strict=True)
+            )
+        )
+    fitted = relevance.fit([*split["dev"], *off_topic["dev"]])  # no memory answers an off-topic utterance
+    shipped = relevance.shipped()
+    # The SQL's printed relevance against the numpy replica, on the held-out users as they are.
+    gaps = [
+        abs(sql_relevance[q["id"]][key] - float(value))
+        for (q, size), r in zip(jobs, ranked, strict=True)
+        if size == "full" and q["id"] in sql_relevance
+        for key, value in zip(r.keys[:10], relevance.printed(r, shipped)[:10], strict=False)
+        if key in sql_relevance[q["id"]]
+    ]
+    return {
+        "features": [relevance.FEATURES[c] for c in relevance.CHOSEN],
+        "fitted_on_dev": [round(float(t), 3) for t in fitted],
+        "shipped": [float(t) for t in shipped],
+        "shipped_matches_fit": bool(np.allclose(fitted, shipped, atol=2e-3)),
+        "sql_vs_numpy_max_abs_diff": round(max(gaps), 6) if gaps else None,
+        "heldout_top10": relevance.report(split["heldout"], shipped),
+        "dev_top10": relevance.report(split["dev"], shipped),
+        "off_topic_heldout_users": relevance.off_topic_report(off_topic["heldout"], shipped),
+        "feature_sets": relevance.compare_features(
+            [*split["dev"], *off_topic["dev"]], split["heldout"], off_topic["heldout"]
         ),
     }
 
@@ -211,7 +276,8 @@ async def main() -> None:
         split_legs = {s: [legs[q["id"]] for q in run.questions if run.split[q["id"]] == s] for s in dataset.SPLITS}
         tuned = tune_all(split_legs["dev"])
         chosen = tuned[FINAL_VARIANT]
-        slope, shift = analysis.relevance_fit(split_legs["dev"], chosen)
+        shipped = chosen.with_(dense_weight=ranking.DENSE_WEIGHT, prev_weight=ranking.PREV_WEIGHT,
+                               gap_minutes=float(ranking.GAP_MINUTES), next_weight=0.0, recency_weight=0.0)  # fmt: skip
         clock["tuned"] = time.perf_counter()
 
         fixed = [v.dense(), v.ts_rank(), v.ts_rank(cover_density=True), v.bm25(), v.bm25("dated_search_text")]
@@ -223,7 +289,7 @@ async def main() -> None:
             if name in tuned:  # does the numpy replica rank like the SQL? (top-10 sets)
                 same = [set(ranked[name][i][:10]) == set(tuning.ranked(legs[i], tuned[name], 10)) for i in legs]
                 agreement[name] = round(float(np.mean(same)), 4)
-        ranked["final_ranking_py"], relevance = await run.final(run.questions)
+        ranked["final_ranking_py"], scored, printed = await run.final(run.questions)
         results = {name: run.report(r) for name, r in ranked.items()}
         heldout = [q for q in run.questions if run.split[q["id"]] == "heldout"]
         intervals = {
@@ -232,6 +298,9 @@ async def main() -> None:
             if name != "today_search"
         }
         clock["variants"] = time.perf_counter()
+
+        relevance_fit = await relevance_study(run, model, data, memory_vectors, printed)
+        clock["relevance"] = time.perf_counter()
 
         get_context = {"service": await through_get_context(bench, heldout)}
         clock["get_context"] = time.perf_counter()
@@ -250,14 +319,18 @@ async def main() -> None:
         "heldout_recall@10_vs_today": intervals,
         "tuned_on_dev": {name: vars(c) for name, c in tuned.items()},
         "final_variant": FINAL_VARIANT,
-        "final_relevance_fit_on_dev": {"slope": round(slope, 4), "midpoint": round(-shift / slope, 4)},
+        "relevance": relevance_fit,
         "final_dense_weight_curve": {
             split: analysis.dense_weight_curve(split_legs[split], chosen) for split in dataset.SPLITS
         },
         "numpy_sql_top10_agreement": agreement,
-        "final_ranking_py_agrees_with_tuned_top10": round(
+        # ranking.py ships the tuned variant's constants but DENSE_WEIGHT (see its docstring): the replica at them
+        "final_ranking_py_constants": vars(shipped),
+        "final_ranking_py_agrees_with_replica_top10": round(
             float(
-                np.mean([set(ranked["final_ranking_py"][i][:10]) == set(ranked[FINAL_VARIANT][i][:10]) for i in legs])
+                np.mean(
+                    [set(ranked["final_ranking_py"][i][:10]) == set(tuning.ranked(legs[i], shipped, 10)) for i in legs]
+                )
             ),
             4,
         ),
@@ -265,7 +338,7 @@ async def main() -> None:
         "get_context_heldout": {
             name: run.report(r, ["heldout"])["heldout"]["overall"] for name, r in get_context.items()
         },
-        "relevance_calibration_heldout_top10": analysis.calibration(relevance),
+        "relevance_calibration_heldout_top10": analysis.calibration(scored),
         "latency_p50_ms": {k: val for k, val in latency_ms.items() if not k.endswith("_detail")},
         "latency_detail": {k: val for k, val in latency_ms.items() if k.endswith("_detail")},
         "seconds": {b: round(clock[b] - clock[a], 1) for a, b in itertools.pairwise(steps)},

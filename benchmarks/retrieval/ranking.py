@@ -10,10 +10,10 @@ from collections.abc import Sequence
 
 from memory_service.db import facts as facts_sql
 from memory_service.db.database import Connection
-from memory_service.db.ranking import DENSE_WEIGHT, GAP_MINUTES, K1, PREV_WEIGHT, RELEVANCE_MIDPOINT, RELEVANCE_SLOPE
+from memory_service.db.ranking import DENSE_WEIGHT, GAP_MINUTES, K1, PREV_WEIGHT
 from memory_service.domain import ScoredFact, Vector
 
-__all__ = ["DENSE_WEIGHT", "GAP_MINUTES", "K1", "PREV_WEIGHT", "RELEVANCE_MIDPOINT", "RELEVANCE_SLOPE", "search"]
+__all__ = ["DENSE_WEIGHT", "GAP_MINUTES", "K1", "PREV_WEIGHT", "search"]
 
 
 async def search(

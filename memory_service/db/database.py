@@ -22,6 +22,8 @@ from memory_service.request_context import call_deadline
 log = logging.getLogger(__name__)
 
 Record = asyncpg.Record
+# hnsw.ef_search of every connection: at least ranking.ANN_CANDIDATES, so one index pass can fill them.
+HNSW_EF_SEARCH = 200
 # What the pool hands out; it has every query method of a connection.
 Connection: TypeAlias = "PoolConnectionProxy[Record]"
 UniqueViolation = asyncpg.UniqueViolationError
@@ -162,6 +164,9 @@ async def probe(dsn: str) -> None:
 
 async def _init_connection(conn: asyncpg.Connection[Record]) -> None:
     await register_vector(conn)
+    # Only heavy users' searches walk an HNSW index (ranking.ann_search_sql): the user filter applies
+    # while walking (iterative scan), and one pass can fill the statement's candidates.
+    await conn.execute(f"SET hnsw.iterative_scan = relaxed_order; SET hnsw.ef_search = {HNSW_EF_SEARCH}")
     await conn.set_type_codec("jsonb", encoder=_json_dumps, decoder=_json_loads, schema="pg_catalog")
 
 

@@ -443,8 +443,26 @@ async def search(
     min_relevance: float,
     as_of: datetime | None = None,
     moving: bool = False,
+    candidates: tuple[int, int] | None = None,
 ) -> list[ScoredFact]:
-    """The hot path: a user's facts (current, or valid at as_of) ranked for a query; see ranking.py."""
+    """The hot path: a user's facts (current, or valid at as_of) ranked for a query; see ranking.py.
+
+    candidates: (dimensions, the user's current facts) to rank a heavy user's current facts over the
+    candidates of the model's HNSW index (ranking.ann_search_sql) instead of scanning them all.
+    """
+    if candidates is not None and as_of is None and not moving:
+        dimensions, facts_in_scope = candidates
+        records = await conn.fetch(
+            ranking.ann_search_sql(embedding_model, dimensions),
+            user_id,
+            list(agent_ids),
+            query_vector,
+            query_text,
+            limit,
+            min_relevance,
+            facts_in_scope,
+        )
+        return [ScoredFact(rows.fact(r), float(r["relevance"])) for r in records]
     records = await conn.fetch(
         ranking.SEARCH_WHILE_MOVING_SQL if moving else ranking.SEARCH_SQL,
         user_id,

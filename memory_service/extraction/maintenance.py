@@ -1,4 +1,4 @@
-"""Periodic upkeep run beside each worker: fail dead last attempts, retention sweeps, embedding model switches.
+"""Periodic upkeep beside each worker: fail dead last attempts, retention, model switches, the HNSW index.
 
 Every step is idempotent, so several workers may run it at once.
 """
@@ -16,6 +16,7 @@ from memory_service.db import events as events_sql
 from memory_service.db import tasks as tasks_sql
 from memory_service.domain import EventType
 from memory_service.embeddings.runtime import EmbeddingRuntime
+from memory_service.extraction.ann_index import AnnIndex
 from memory_service.extraction.reembedding import Reembedding
 from memory_service.extraction.retention import Retention
 
@@ -30,6 +31,7 @@ class Maintenance:
         self._interval = interval_seconds
         self.retention = Retention(db, embedder, retention)
         self.reembedding = Reembedding(db, embedder)
+        self.ann_index = AnnIndex(db, embedder)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -53,6 +55,7 @@ class Maintenance:
         await self.fail_expired_last_attempts()
         await self.retention.run_once()
         await self.reembedding.run_once()
+        await self.ann_index.run_once()
 
     async def fail_expired_last_attempts(self) -> int:
         async with self._db.transaction() as conn:

@@ -11,6 +11,7 @@ from memory_service.domain import GLOBAL_AGENT, ScoredFact
 from memory_service.embeddings import Priority
 from memory_service.embeddings.runtime import EmbeddingRuntime
 from memory_service.service.rendering import render_context
+from memory_service.service.search_paths import SearchPaths
 from memory_service.validation import DEFAULT_CONTEXT_LIMIT, MAX_CONTEXT_LIMIT, MAX_QUERY_LENGTH, RequestChecker
 
 
@@ -24,6 +25,7 @@ class ContextService:
     def __init__(self, db: Database, embedder: EmbeddingRuntime) -> None:
         self._db = db
         self._embedder = embedder
+        self._paths = SearchPaths()
 
     async def get_context(
         self,
@@ -51,17 +53,22 @@ class ContextService:
         check.raise_if_invalid()
 
         [vector] = await self._embedder.embed([query], Priority.INTERACTIVE, owner=user_id, deadline=deadline)
+        model = self._embedder.model_id
+        moving = self._embedder.moving
         async with self._db.connection() as conn:
+            # Heavy users are ranked over the HNSW index's candidates (current facts, vectors in place).
+            candidates = None if as_of is not None or moving else await self._paths.candidates(conn, user_id, model)
             facts = await facts_sql.search(
                 conn,
                 user_id,
                 agent_ids=(GLOBAL_AGENT, agent_id) if agent_id else (GLOBAL_AGENT,),
                 query_vector=vector,
                 query_text=query,
-                embedding_model=self._embedder.model_id,
+                embedding_model=model,
                 limit=limit,
                 min_relevance=min_relevance,
                 as_of=as_of,
-                moving=self._embedder.moving,
+                moving=moving,
+                candidates=candidates,
             )
         return Context(facts, render_context(facts))

@@ -10,6 +10,8 @@ from voxbridge.memory.v1 import admin_pb2, admin_pb2_grpc, extraction_pb2
 from voxbridge.memory.v1 import memory_service_pb2 as pb
 
 from memory_service.app import open_core
+from memory_service.db import ranking
+from memory_service.extraction.ann_index import AnnIndex
 from memory_service.extraction.reembedding import Reembedding
 from tests.support.fake_embeddings import FakeEmbeddings
 from tests.support.harness import Service, make_settings, running_service
@@ -183,3 +185,44 @@ async def test_the_model_cache_is_listed_and_pruned_of_unused_models(
         assert [m.name for m in pruned.models] == ["sentence-transformers/all-MiniLM-L6-v2"]
         assert pruned.freed_bytes == 5000 + 300 + len('{"model": "old-model"}')
         assert not onnx.exists() and not (hub / "models--BAAI--bge-small-en-v1.5").exists()
+
+
+async def test_a_switch_builds_the_new_models_hnsw_index_and_drops_the_old_one(
+    service: Service, database_url: str, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(ranking, "ANN_MIN_FACTS", 3)  # alice's four facts make her a heavy user
+    for text in ("Has a cat named Tom", "Works as a nurse", "Lives in Lisbon", "Plays the cello"):
+        await service.stub.CreateFact(new_fact("alice", text=text))
+    index = AnnIndex(service.core.db, service.core.embedder)
+
+    def hnsw_indexes() -> list[str]:
+        return [r[0] for r in sql(database_url, "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'facts_hnsw_%'")]
+
+    assert await index.run_once(force=True)
+    assert hnsw_indexes() == [ranking.ann_index_name(MINILM, 384)]
+
+    with FakeEmbeddings(dimensions=48) as remote:
+        admin = admin_pb2_grpc.AdminServiceStub(service.channel)
+        await admin.UpdateSystemSettings(
+            admin_pb2.UpdateSystemSettingsRequest(
+                values={
+                    "embedding.provider": "openai",
+                    "embedding.model": "fake-embed",
+                    "embedding.base_url": remote.base_url,
+                }
+            )
+        )
+        reembedding = Reembedding(service.core.db, service.core.embedder)
+        await reembedding.run_once()  # cut over: the new model is active, its vectors beside the facts
+        assert service.core.embedder.model_id == "openai:fake-embed"
+        assert not await index.run_once(force=True)  # nothing of the new model in facts.embedding yet
+        await reembedding.run_once()  # moved
+        assert await index.run_once(force=True)
+        new = ranking.ann_index_name("openai:fake-embed", 48)
+        assert set(hnsw_indexes()) == {ranking.ann_index_name(MINILM, 384), new}
+        await reembedding.run_once()  # nothing left to move: the switch is over
+        await service.core.embedder.reload()
+        assert not service.core.embedder.moving
+        assert not await index.run_once(force=True)  # the old model's index goes
+        assert hnsw_indexes() == [new]
+        assert (await top_texts(service, "alice", "my cat"))[0] == "Has a cat named Tom"
