@@ -35,6 +35,7 @@ from memory_service.observability import metrics, tracing
 from memory_service.observability.exposition import exposing_metrics
 from memory_service.service.context import ContextService
 from memory_service.service.event_hub import EventHub
+from memory_service.service.event_relay import EventRelay
 from memory_service.service.extraction import ExtractionService
 from memory_service.service.facts import FactService
 from memory_service.service.privacy import PrivacyService
@@ -112,6 +113,7 @@ async def open_core(settings: Settings, *, preloaded_model: Any | None = None) -
                     task.add_done_callback(reloads.discard)
 
         await stack.enter_async_context(listening(db, control.CONTROL_CHANNEL, on_control))
+        await stack.enter_async_context(EventRelay(db, poll_seconds=settings.worker.poll_seconds).running())
         await PrivacyService(db, None, erasure_secret=settings.erasure_secret).ensure_secret()
         planner = ExtractionPlanner(db, embedder, llm, duplicate_threshold=settings.worker.duplicate_threshold)
         log.info("ready", extra={"embedding_model": embedder.model_id, "extraction_mode": planner.mode.value})

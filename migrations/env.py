@@ -16,7 +16,9 @@ MIGRATION_LOCK_ID = 7_243_001
 def database_url() -> str:
     url = context.config.attributes.get("database_url") or os.environ.get("MEMORY_DATABASE_URL")
     if not url:
-        raise SystemExit("MEMORY_DATABASE_URL is not set (or run `memory-service migrate`, which can use the embedded database)")
+        raise SystemExit(
+            "MEMORY_DATABASE_URL is not set (or run `memory-service migrate`, which can use the embedded database)"
+        )
     return sqlalchemy_url(str(url))
 
 

@@ -1,4 +1,4 @@
-"""SQL for the append-only event log: gap-free ids in commit order, replay, bounds and retention."""
+"""SQL for the append-only event log: an outbox for writers, a relay giving gap-free ids, replay, bounds, retention."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+import asyncpg
+from asyncpg import Record
+
 from memory_service.db import rows
 from memory_service.db.database import Connection, one
 from memory_service.domain import EventType, ExtractionEvent
 from memory_service.observability import metrics
 
-EVENTS_CHANNEL = "memory_events"
+EVENTS_CHANNEL = "memory_events"  # the relay tells watchers of new ids
+OUTBOX_CHANNEL = "memory_event_outbox"  # writers wake the relay
 
 
 @dataclass(frozen=True)
@@ -33,43 +37,79 @@ class LogBounds:
     pruned_through: int
 
 
-async def append(conn: Connection, events: Sequence[NewEvent]) -> list[int]:
-    """Appends events and notifies listeners; must be the last statement of its transaction.
+async def append(conn: Connection, events: Sequence[NewEvent]) -> None:
+    """Writes events to the outbox inside the caller's transaction and wakes the relay at its commit.
 
-    The UPDATE of the single memory_event_log row hands out the ids and holds that
-    row's lock until commit, so transactions that write events commit in id order.
-    Keeping it last keeps the lock short.
+    No shared row is touched: concurrent writers never wait for each other here.
+    The relay (relay_batch) gives the events their ids once they are committed.
     """
     if not events:
-        return []
+        return
     for event in events:
         metrics.events_appended.labels(event.type.value).inc()
-    records = await conn.fetch(
+    await conn.execute(
         """
-        WITH counter AS (
-            UPDATE memory_event_log SET last_event_id = last_event_id + $1
-            RETURNING last_event_id - $1 AS base
-        ),
-        inserted AS (
-            INSERT INTO memory_events (id, user_id, agent_id, task_id, type, attempt, payload)
-            SELECT counter.base + e.ord, e.user_id, e.agent_id, e.task_id, e.type, e.attempt, e.payload
-            FROM counter,
-                 unnest($2::text[], $3::text[], $4::uuid[], $5::text[], $6::int[], $7::jsonb[])
-                 WITH ORDINALITY AS e(user_id, agent_id, task_id, type, attempt, payload, ord)
-            RETURNING id
+        WITH inserted AS (
+            INSERT INTO memory_event_outbox (user_id, agent_id, task_id, type, attempt, payload)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::int[], $6::jsonb[])
+            RETURNING 1
         )
-        SELECT id, pg_notify($8, (SELECT max(id) FROM inserted)::text) FROM inserted ORDER BY id
+        SELECT pg_notify($7, '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row
         """,
-        len(events),
         [e.user_id for e in events],
         [e.agent_id for e in events],
         [e.task_id for e in events],
         [e.type.value for e in events],
         [e.attempt for e in events],
         [e.payload for e in events],
-        EVENTS_CHANNEL,
+        OUTBOX_CHANNEL,
     )
-    return [r["id"] for r in records]
+
+
+async def relay_batch(conn: Connection | asyncpg.Connection[Record], limit: int) -> int:
+    """Moves up to `limit` committed outbox rows into memory_events with the next gap-free ids.
+
+    Ids follow the order in which rows are seen committed (by outbox sequence within
+    a batch), so an event written after another one committed always gets a larger
+    id. The counter row's lock serialises relays, should two ever run at once.
+    Returns the number of events moved; listeners of EVENTS_CHANNEL are told at commit.
+    """
+    async with conn.transaction():
+        row = one(
+            await conn.fetchrow(
+                """
+                WITH moved AS (
+                    DELETE FROM memory_event_outbox
+                    WHERE seq IN (SELECT seq FROM memory_event_outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+                    RETURNING *
+                ),
+                counter AS (
+                    UPDATE memory_event_log SET last_event_id = last_event_id + (SELECT count(*) FROM moved)
+                    WHERE EXISTS (SELECT 1 FROM moved)
+                    RETURNING last_event_id - (SELECT count(*) FROM moved) AS base
+                ),
+                inserted AS (
+                    INSERT INTO memory_events (id, user_id, agent_id, task_id, type, attempt, payload, created_at)
+                    SELECT counter.base + row_number() OVER (ORDER BY m.seq),
+                           m.user_id, m.agent_id, m.task_id, m.type, m.attempt, m.payload, m.created_at
+                    FROM moved m CROSS JOIN counter
+                    RETURNING id
+                )
+                SELECT count(*) AS moved, max(id) AS last FROM inserted
+                """,
+                limit,
+            )
+        )
+        if row["moved"]:
+            await conn.execute("SELECT pg_notify($1, $2)", EVENTS_CHANNEL, str(row["last"]))
+    moved: int = row["moved"]
+    return moved
+
+
+async def outbox_pending(conn: Connection) -> int:
+    """Rows waiting for the relay (0 in a healthy cluster, but for the last milliseconds)."""
+    count: int = await conn.fetchval("SELECT count(*) FROM memory_event_outbox")
+    return count
 
 
 async def read_after(conn: Connection, after_id: int, *, user_id: str | None, limit: int) -> list[ExtractionEvent]:

@@ -8,7 +8,16 @@ from typing import Any
 from memory_service.db.database import Connection, one
 
 # Child tables first, the users row last; the order is also the receipt's.
-_ERASED_TABLES = ("fact_embeddings", "fact_history", "facts", "memory_events", "extraction_tasks", "users")
+# The outbox before the log: an event the relay is moving meanwhile is waited for, then found in the log.
+_ERASED_TABLES = (
+    "fact_embeddings",
+    "fact_history",
+    "facts",
+    "memory_event_outbox",
+    "memory_events",
+    "extraction_tasks",
+    "users",
+)
 
 
 async def erase_user(conn: Connection, user_id: str) -> dict[str, int]:

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from prometheus_client import start_http_server
 
 from memory_service.db import Database
+from memory_service.db import events as events_sql
 from memory_service.db import reembedding as reembedding_sql
 from memory_service.db import system_settings as settings_sql
 from memory_service.db import tasks as tasks_sql
@@ -66,6 +67,7 @@ async def _refresh_forever(db: Database, seconds: float) -> None:
 async def refresh_cluster_series(db: Database) -> None:
     async with db.connection() as conn:
         stats = await tasks_sql.stats(conn)
+        outbox = await events_sql.outbox_pending(conn)
         state = await settings_sql.embedding_state(conn)
         progress = (
             await reembedding_sql.progress(conn, state.target_model_id)
@@ -75,6 +77,7 @@ async def refresh_cluster_series(db: Database) -> None:
     for status in ("pending", "processing", "completed", "failed", "skipped"):
         metrics.queue_tasks.labels(status).set(getattr(stats, status))
     metrics.queue_oldest_pending_age.set(stats.oldest_pending_age_seconds)
+    metrics.event_outbox_pending.set(outbox)
     metrics.reembedding_active.set(1 if progress is not None else 0)
     done, total = progress if progress is not None else (0, 0)
     metrics.reembedding_facts.labels("done").set(done)

@@ -137,6 +137,19 @@ events_appended = Counter(
     ["type"],
     registry=REGISTRY,
 )
+events_relayed = Counter(
+    "memory_events_relayed_total",
+    "Events this process's relay moved from the outbox into the event log (numbered, visible to watchers).",
+    registry=REGISTRY,
+)
+event_relay_leader = Gauge(
+    "memory_event_relay_leader", "1 while this process is the cluster's event relay.", registry=REGISTRY
+)
+event_outbox_pending = Gauge(
+    "memory_event_outbox_pending",
+    "Committed events waiting for the relay, cluster-wide (stays near 0; growing: no relay runs).",
+    registry=REGISTRY,
+)
 watchers = Gauge("memory_watchers", "Open WatchExtractions streams on this process.", registry=REGISTRY)
 event_hub_lag = Gauge(
     "memory_event_hub_lag_seconds",

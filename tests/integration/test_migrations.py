@@ -20,6 +20,7 @@ EXPECTED_TABLES = {
     "erasure_ledger",
     "fact_embeddings",
     "access_tokens",
+    "memory_event_outbox",
     "alembic_version",
 }
 EXPECTED_INDEXES = {
