@@ -21,8 +21,9 @@ SERVICE_VARIABLES: dict[str, dict[str, str]] = {
         ),
         "MEMORY_POOL_MIN_SIZE": "Connections the asyncpg pool of each process keeps open.",
         "MEMORY_POOL_MAX_SIZE": (
-            "The most connections the pool of each process opens. `LISTEN` connections come on top: one per "
-            "process, one more for a server and one more for a worker. Must not be below `MEMORY_POOL_MIN_SIZE`."
+            "The most connections the pool of each process opens. Dedicated connections come on top: two per "
+            "process (`LISTEN` for control messages, the event relay), one more for a server and one more for a "
+            "worker. Must not be below `MEMORY_POOL_MIN_SIZE`."
         ),
     },
     "Server": {

@@ -95,6 +95,9 @@ ROWS: list[tuple[str, list[dict[str, Any]]]] = [
             ('sum(rate(memory_embedding_cache_requests_total{result="hit"}[$__rate_interval])) / '
              "sum(rate(memory_embedding_cache_requests_total[$__rate_interval]))", "hits"),
         ], unit="percentunit", width=8),
+        panel("GetContext shed by the embedder", [
+            ("sum by (how) (rate(memory_embedding_shed_texts_total[$__rate_interval]))", "{{how}}"),
+        ], unit="ops", width=8, description="Queries refused or dropped because their deadline would pass first."),
     ]),
     ("Database and events", [
         panel("Pool connections", [
@@ -112,6 +115,11 @@ ROWS: list[tuple[str, list[dict[str, Any]]]] = [
         ], unit="ops", width=8),
         panel("Watchers", [("sum(memory_watchers)", "open streams")], width=8),
         panel("Event fan-out lag", [("max(memory_event_hub_lag_seconds)", "lag")], unit="s", width=8),
+        panel("Event relay", [
+            ("sum(rate(memory_events_relayed_total[$__rate_interval]))", "relayed/s"),
+            ("max(memory_event_outbox_pending)", "waiting in the outbox"),
+            ("sum(memory_event_relay_leader)", "leaders"),
+        ], width=8),
     ]),
     ("Processes and model switch", [
         panel("Resident memory by process", [

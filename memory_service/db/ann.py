@@ -8,11 +8,11 @@ benchmarks/search_scale.py measured where the index starts to win.
 
 from __future__ import annotations
 
-from memory_service.db import ranking
+from memory_service.db import advisory_locks, ranking
 from memory_service.db.database import Connection
 
 # One worker builds an index at a time (session-level: CREATE INDEX CONCURRENTLY runs outside a transaction).
-BUILD_LOCK = (7246, 0)
+BUILD_LOCK = advisory_locks.ANN_INDEX_BUILD
 BUILD_TIMEOUT_SECONDS = 6 * 3600.0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,6 +129,22 @@ async def read_after(conn: Connection, after_id: int, *, user_id: str | None, li
 async def bounds(conn: Connection) -> LogBounds:
     row = one(await conn.fetchrow("SELECT last_event_id, pruned_through FROM memory_event_log"))
     return LogBounds(last_event_id=row["last_event_id"], pruned_through=row["pruned_through"])
+
+
+async def settled_bounds(conn: Connection, *, wait_seconds: float = 1.0) -> LogBounds:
+    """bounds() once every event committed before this call has its id (the relay takes milliseconds).
+
+    So "the latest event id" covers everything already said: a watcher starting there
+    never gets an event of a turn queued before it asked. Gives up waiting after
+    wait_seconds (no relay running) and answers what is numbered by then.
+    """
+    newest = await conn.fetchval("SELECT max(seq) FROM memory_event_outbox")
+    give_up = time.monotonic() + wait_seconds
+    while newest is not None and time.monotonic() < give_up:
+        if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM memory_event_outbox WHERE seq <= $1)", newest):
+            break
+        await asyncio.sleep(0.005)
+    return await bounds(conn)
 
 
 async def prune_older_than(conn: Connection, days: float) -> int:

@@ -8,12 +8,12 @@ from uuid import UUID
 
 from pgvector import Vector as PgVector
 
-from memory_service.db import ranking, rows
+from memory_service.db import advisory_locks, ranking, rows
 from memory_service.db.database import Connection, one
 from memory_service.domain import Fact, FactChangeType, FactDraft, FactEdit, FactHistory, ScoredFact, Vector
 
 # The class of the advisory locks that serialise writes per user (the key is a hash of the user id).
-USER_LOCK_CLASS = 7243
+USER_LOCK_CLASS = advisory_locks.USER_CLASS
 
 
 async def get(conn: Connection, user_id: str, fact_id: UUID) -> Fact | None:

@@ -7,11 +7,12 @@ from uuid import UUID
 
 from pgvector import Vector
 
+from memory_service.db import advisory_locks
 from memory_service.db.database import Connection, one
 from memory_service.domain import Vector as Embedding
 
 # One worker re-embeds at a time (the others skip a round): the target model runs once per batch.
-REEMBED_LOCK = (7245, 0)
+REEMBED_LOCK = advisory_locks.REEMBEDDING_LEAD
 
 
 async def try_lead(conn: Connection) -> bool:

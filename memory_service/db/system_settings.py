@@ -6,12 +6,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from memory_service.db import advisory_locks
 from memory_service.db.database import Connection
 
 EMBEDDING_STATE = "embedding.state"
 LLM_PREFIX = "llm."
 # Fact writes share this lock; the cut-over of a model switch takes it exclusively (see embedding_gate()).
-SWITCH_LOCK = (7244, 0)
+SWITCH_LOCK = advisory_locks.MODEL_SWITCH
 
 
 @dataclass(frozen=True)

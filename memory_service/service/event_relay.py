@@ -19,13 +19,12 @@ from typing import Any
 
 import asyncpg
 
-from memory_service.db import Database
+from memory_service.db import Database, advisory_locks
 from memory_service.db import events as events_sql
 from memory_service.observability import metrics
 
 log = logging.getLogger(__name__)
 
-RELAY_LOCK = (7246, 0)  # advisory lock key: 7243 users, 7244 model switch, 7245 re-embedding lead
 BATCH = 2000
 SAFETY_POLL_SECONDS = 10.0
 
@@ -54,7 +53,7 @@ class EventRelay:
             try:
                 conn = await self._db.connect_listener()
                 # Blocks until the leader's session ends: the lock passes on at once, with no polling.
-                await conn.execute("SELECT pg_advisory_lock($1, $2)", *RELAY_LOCK)
+                await conn.execute("SELECT pg_advisory_lock($1, $2)", *advisory_locks.EVENT_RELAY)
                 await self._lead(conn)
             except asyncio.CancelledError:
                 raise

@@ -131,6 +131,8 @@ class ExtractionService:
         try:
             async with self._db.connection() as conn:
                 bounds = await events_sql.bounds(conn)
+                if after_event_id > bounds.last_event_id:  # maybe a "latest" probe: count what is on its way
+                    bounds = await events_sql.settled_bounds(conn)
             if after_event_id > bounds.last_event_id or 0 < after_event_id < bounds.pruned_through:
                 raise OutOfRange(
                     f"after_event_id {after_event_id} is outside the events kept "

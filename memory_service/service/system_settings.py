@@ -21,6 +21,8 @@ from memory_service.extraction.llm_runtime import LlmRuntime
 from memory_service.extraction.reembedding import Reembedding
 from memory_service.secret_box import SecretError
 
+MAX_CHANGES = 64  # more settings than exist, with room: a longer list is not a settings change
+
 
 class SystemSettingsService:
     def __init__(self, db: Database, settings: Settings, embedder: EmbeddingRuntime, llm: LlmRuntime) -> None:
@@ -39,10 +41,17 @@ class SystemSettingsService:
 
     async def update(self, values: Mapping[str, str], clear: Sequence[str]) -> list[runtime_settings.SettingValue]:
         """Checks every change first (one bad value stores nothing), then stores them in one transaction."""
+        names = [*values, *clear]
+        if len(names) > MAX_CHANGES:
+            raise InvalidArgument(
+                [FieldViolation("values", f"at most {MAX_CHANGES} settings per call, got {len(names)}")]
+            )
         violations = []
-        for name in [*values, *clear]:
-            if name not in runtime_settings.SPECS:
-                violations.append(FieldViolation(name, f"unknown setting; known: {', '.join(runtime_settings.SPECS)}"))
+        unknown = [name for name in names if name not in runtime_settings.SPECS]
+        if unknown:  # named once each, shortened: the caller's text is echoed, never at length
+            shown = ", ".join(repr(name[:64]) for name in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+            known = ", ".join(runtime_settings.SPECS)
+            violations.append(FieldViolation("values", f"unknown settings {shown}; known: {known}"))
         for name, value in values.items():
             spec = runtime_settings.SPECS.get(name)
             problem = runtime_settings.parse_value(spec, value) if spec and not spec.write_only else None

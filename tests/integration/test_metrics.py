@@ -29,7 +29,8 @@ SERVER_SERIES = {
     "memory_embedding_duration_seconds", "memory_embedding_cache_requests_total", "memory_db_pool_connections",
     "memory_db_pool_waiters", "memory_db_pool_acquire_seconds", "memory_events_appended_total", "memory_watchers",
     "memory_event_hub_lag_seconds", "memory_reembedding_facts", "memory_reembedding_active", "memory_database_up",
-    "process_resident_memory_bytes",
+    "process_resident_memory_bytes", "memory_events_relayed_total", "memory_event_relay_leader",
+    "memory_event_outbox_pending",
 }  # fmt: skip
 WORKER_SERIES = {
     "memory_extraction_duration_seconds", "memory_extraction_failures_total", "memory_llm_request_duration_seconds",
@@ -155,3 +156,8 @@ def test_a_server_and_a_worker_expose_every_series_and_they_move(
     moved(before_worker, after_worker, "memory_llm_tokens_total", 2, kind="prompt")
     moved(before_worker, after_worker, "memory_events_appended_total", 2, type="completed")
     moved(before_worker, after_worker, "memory_embedding_batch_size_count", priority="background")
+    # One of the two processes relays every event of both: queued (server), processing and completed (worker).
+    assert value(after_server, "memory_event_relay_leader") + value(after_worker, "memory_event_relay_leader") == 1
+    relayed = sum(value(after, "memory_events_relayed_total") - value(before, "memory_events_relayed_total")
+                  for before, after in ((before_server, after_server), (before_worker, after_worker)))  # fmt: skip
+    assert relayed >= 4, relayed  # the last completed events may still be on their way

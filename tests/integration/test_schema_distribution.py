@@ -16,7 +16,15 @@ ROOT = Path(__file__).resolve().parents[2]
 PLAN = ROOT / "docs" / "scaling-beyond-one-database.md"
 
 # Rows about one user: distributed by user_id, co-located with users.
-USER_DATA = {"users", "facts", "fact_history", "fact_embeddings", "extraction_tasks", "memory_events"}
+USER_DATA = {
+    "users",
+    "facts",
+    "fact_history",
+    "fact_embeddings",
+    "extraction_tasks",
+    "memory_events",
+    "memory_event_outbox",
+}
 # Rows about no user (or about all of them): reference tables, or kept on the coordinator.
 SHARED = {
     "agents",
@@ -35,6 +43,7 @@ KNOWN_OBSTACLES = {
     "unique without user_id: fact_history_pkey (id)",
     "unique without user_id: extraction_tasks_pkey (id)",
     "unique without user_id: memory_events_pkey (id)",
+    "unique without user_id: memory_event_outbox_pkey (seq)",
     "unique without user_id: fact_embeddings_pkey (fact_id, model)",
     # Foreign keys between user-data tables that do not include user_id on both sides.
     "foreign key without user_id: facts_source_task_id_fkey (facts.source_task_id -> extraction_tasks.id)",
@@ -43,6 +52,7 @@ KNOWN_OBSTACLES = {
     "foreign key without user_id: fact_embeddings_fact_id_fkey (fact_embeddings.fact_id -> facts.id)",
     # A distribution column must never be NULL; re-embedding progress events belong to no user.
     "nullable user_id: memory_events.user_id",
+    "nullable user_id: memory_event_outbox.user_id",
     # Triggers on a table to be distributed.
     "trigger: extraction_tasks_counted_delete on extraction_tasks",
     "trigger: extraction_tasks_counted_insert on extraction_tasks",
