@@ -59,15 +59,11 @@ docs: install
 soak: install
 	$(VENV)/bin/pytest -m soak tests
 
+# The benchmark suite, one script after another; JSON and a Markdown table in bench-results/ (BENCH_FLAGS=--quick
+# for a first look in minutes).
 bench: install
 	$(PIP) install --quiet -c constraints.txt -e '.[bench]'
-	$(PY) benchmarks/mem0_comparison.py
-	$(PY) benchmarks/footprint.py
-	$(PY) benchmarks/get_context_latency.py
-	$(PY) benchmarks/extraction.py
-	$(PY) benchmarks/search_index.py
-	$(PY) benchmarks/embedding_backends.py
-	$(PY) benchmarks/retrieval/evaluate.py
+	$(PY) benchmarks/report.py $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

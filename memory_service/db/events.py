@@ -14,6 +14,7 @@ from asyncpg import Record
 
 from memory_service.db import rows
 from memory_service.db.database import Connection, one
+from memory_service.db.tasks import TASKS_CHANNEL
 from memory_service.domain import EventType, ExtractionEvent
 from memory_service.observability import metrics
 
@@ -40,10 +41,12 @@ class LogBounds:
 
 
 async def append(conn: Connection, events: Sequence[NewEvent]) -> None:
-    """Writes events to the outbox inside the caller's transaction and wakes the relay at its commit.
+    """Writes events to the outbox inside the caller's transaction, waking the relay at its commit.
 
-    No shared row is touched: concurrent writers never wait for each other here.
+    No shared row is written: concurrent writers never wait for each other here.
     The relay (relay_batch) gives the events their ids once they are committed.
+    While the relay polls (relay_busy), no NOTIFY is sent: PostgreSQL serialises
+    the commits of notifying transactions.
     """
     if not events:
         return
@@ -57,6 +60,7 @@ async def append(conn: Connection, events: Sequence[NewEvent]) -> None:
             RETURNING 1
         )
         SELECT pg_notify($7, '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row
+        WHERE NOT (SELECT relay_busy FROM memory_event_log)
         """,
         [e.user_id for e in events],
         [e.agent_id for e in events],
@@ -97,15 +101,29 @@ async def relay_batch(conn: Connection | asyncpg.Connection[Record], limit: int)
                     FROM moved m CROSS JOIN counter
                     RETURNING id
                 )
-                SELECT count(*) AS moved, max(id) AS last FROM inserted
+                SELECT (SELECT count(*) FROM inserted) AS moved, (SELECT max(id) FROM inserted) AS last,
+                       EXISTS (SELECT 1 FROM moved WHERE type IN ('queued', 'requeued', 'released')) AS new_tasks
                 """,
                 limit,
             )
         )
         if row["moved"]:
             await conn.execute("SELECT pg_notify($1, $2)", EVENTS_CHANNEL, str(row["last"]))
+        if row["new_tasks"]:  # their writers may not have woken the workers (relay_busy)
+            await conn.execute("SELECT pg_notify($1, '')", TASKS_CHANNEL)
     moved: int = row["moved"]
     return moved
+
+
+async def any_pending(conn: Connection | asyncpg.Connection[Record]) -> bool:
+    """Whether some committed event waits for the relay (a read, cheaper than relay_batch's transaction)."""
+    found: bool = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM memory_event_outbox)")
+    return found
+
+
+async def set_relay_busy(conn: Connection | asyncpg.Connection[Record], busy: bool) -> None:
+    """Tells writers whether to NOTIFY (idle relay, waiting to be woken) or not (busy relay, polling)."""
+    await conn.execute("UPDATE memory_event_log SET relay_busy = $1 WHERE relay_busy <> $1", busy)
 
 
 async def outbox_pending(conn: Connection) -> int:

@@ -35,7 +35,7 @@ async def get_by_request_id(conn: Connection, user_id: str, request_id: str) -> 
 
 
 async def insert(conn: Connection, turn: Turn, *, request_id: str | None, max_attempts: int) -> ExtractionTask:
-    """Queues a task and wakes listening workers (the notification is sent at commit)."""
+    """Queues a task and wakes listening workers at commit; while the event relay is busy, it wakes them instead."""
     row = one(
         await conn.fetchrow(
             f"""
@@ -45,7 +45,9 @@ async def insert(conn: Connection, turn: Turn, *, request_id: str | None, max_at
             VALUES ($1, $2, $3, $4, $5, $6, COALESCE($8, now()), $9)
             RETURNING *
         )
-        SELECT {rows.TASK_COLUMNS}, pg_notify($7, t.id::text) FROM t
+        SELECT {rows.TASK_COLUMNS},
+               (SELECT pg_notify($7, t.id::text) WHERE NOT (SELECT relay_busy FROM memory_event_log))
+        FROM t
         """,
             turn.user_id,
             turn.agent_id,

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from memory_service.domain import Vector
 from memory_service.embeddings.base import Priority
-from memory_service.errors import ResourceExhausted, Unavailable
+from memory_service.errors import DeadlineExceeded, ResourceExhausted, Unavailable
 from memory_service.observability import metrics, tracing
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,11 @@ class BatchingEmbedder:
                 missing.append(i)
         if missing and deadline is not None:
             wait = self.expected_wait(len(missing), priority)
-            if time.monotonic() + wait > deadline:
+            now = time.monotonic()
+            if now + wait > deadline:
+                alone = (self._seconds_per_text or 0.0) * len(missing)
+                if now + alone > deadline:  # too short even for an idle model: retrying would not help
+                    raise DeadlineExceeded("the call's deadline is shorter than embedding its query takes")
                 self.stats.refused += len(missing)
                 metrics.embedding_shed.labels("refused").inc(len(missing))
                 raise overloaded(wait)

@@ -47,6 +47,12 @@ class Subscription:
             self._buffer.append(event)
         self._ready.set()
 
+    def restart(self) -> None:
+        """Forgets what was buffered (and an overflow): the stream is about to read the log from its cursor."""
+        self.overflowed = False
+        self._buffer.clear()
+        self._ready.clear()
+
     def close(self) -> None:
         self.closed = True
         self._ready.set()

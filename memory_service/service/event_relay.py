@@ -2,9 +2,13 @@
 
 Every server and worker runs an EventRelay; the one that holds a session-level
 advisory lock on its own connection leads, the others wait for that lock.
-The leader LISTENs for writers' commits and moves the outbox into the event log in
-batches (events.relay_batch), so writers never queue behind one another's commits
-for an id. When the leader's process or connection dies, PostgreSQL releases the
+The leader moves the outbox into the event log in batches (events.relay_batch), so
+writers never queue behind one another's commits for an id. While events are few,
+writers NOTIFY it; when they come faster than it is worth being woken for each, it
+sets memory_event_log.relay_busy and polls every few milliseconds instead, and the
+writers stop notifying: PostgreSQL serialises the commits of notifying transactions
+(a global lock from pre-commit to the end of the WAL flush), which would otherwise
+be the cluster's ceiling again. When the leader's process or connection dies, PostgreSQL releases the
 lock and a waiting process takes over at once; events wait in the outbox
 meanwhile, durably.
 """
@@ -14,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,7 +32,10 @@ from memory_service.observability import metrics
 log = logging.getLogger(__name__)
 
 BATCH = 2000
-SAFETY_POLL_SECONDS = 10.0
+# At this many events within a second the relay polls instead (and writers stop notifying)...
+BUSY_EVENTS_PER_SECOND = 200
+BUSY_POLL_SECONDS = 0.005  # ...every 5 ms, which bounds what it adds to an event's way to a watcher...
+IDLE_AFTER_SECONDS = 0.25  # ...until nothing came for this long.
 
 
 class EventRelay:
@@ -67,27 +76,64 @@ class EventRelay:
             await asyncio.sleep(self._poll_seconds)
 
     async def _lead(self, conn: asyncpg.Connection[Any]) -> None:
+        """Relays until the connection is lost: woken by writers while events are few, polling while many."""
         self._set_leading(True)
         log.info("event relay leading")
         lost = asyncio.Event()
         conn.add_termination_listener(lambda _conn: lost.set())
         await conn.add_listener(events_sql.OUTBOX_CHANNEL, lambda *_args: self._wake.set())
+        await events_sql.set_relay_busy(conn, False)
+        busy = False
+        recent: deque[tuple[float, int]] = deque()  # (when, events moved) over the last second
+        last_event = time.monotonic()
         while not lost.is_set():
             self._wake.clear()
-            while True:  # drain: a full batch means more may be waiting
-                try:
-                    moved = await events_sql.relay_batch(conn, BATCH)
-                except asyncpg.ForeignKeyViolationError:
-                    # A user was erased between our read and our insert: the cascade removed their
-                    # outbox rows with them, so the next try moves only what still exists.
+            moved = await self._drain(conn) if not busy or await events_sql.any_pending(conn) else 0
+            now = time.monotonic()
+            if moved:
+                last_event = now
+                recent.append((now, moved))
+            while recent and recent[0][0] < now - 1.0:
+                recent.popleft()
+            if busy:
+                if now - last_event < IDLE_AFTER_SECONDS:
+                    await asyncio.sleep(BUSY_POLL_SECONDS)
                     continue
-                metrics.events_relayed.inc(moved)
-                if moved < BATCH:
-                    break
+                # Writers notify again from their next statement on; one that read the flag before this
+                # commit may still skip its NOTIFY, so keep polling a moment after it.
+                await events_sql.set_relay_busy(conn, False)
+                busy = False
+                for _ in range(int(IDLE_AFTER_SECONDS / BUSY_POLL_SECONDS)):
+                    await asyncio.sleep(BUSY_POLL_SECONDS)
+                    if await events_sql.any_pending(conn):
+                        await self._drain(conn)
+                continue
+            if sum(n for _, n in recent) >= BUSY_EVENTS_PER_SECOND:
+                # This many events a second, the writers' NOTIFYs cost more than polling: PostgreSQL would
+                # commit them one at a time.
+                await events_sql.set_relay_busy(conn, True)
+                busy = True
+                log.info("event relay polling", extra={"events_last_second": sum(n for _, n in recent)})
+                continue
             # Notifications come on this very connection, so none is lost while it lives; the
-            # rare look is only a safety net.
+            # timeout is a safety net.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), max(self._poll_seconds, SAFETY_POLL_SECONDS))
+                await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+
+    async def _drain(self, conn: asyncpg.Connection[Any]) -> int:
+        """Moves everything committed so far; returns how many events."""
+        total = 0
+        while True:  # a full batch means more may be waiting
+            try:
+                moved = await events_sql.relay_batch(conn, BATCH)
+            except asyncpg.ForeignKeyViolationError:
+                # A user was erased between our read and our insert: the cascade removed their
+                # outbox rows with them, so the next try moves only what still exists.
+                continue
+            metrics.events_relayed.inc(moved)
+            total += moved
+            if moved < BATCH:
+                return total
 
     def _set_leading(self, leading: bool) -> None:
         self.leading = leading

@@ -144,14 +144,20 @@ class ExtractionService:
                     },
                 )
             cursor = after_event_id
-            while True:  # replay what is already committed
+            replaying = True
+            while replaying:  # replay what is already in the log
                 async with self._db.connection() as conn:
                     batch = await events_sql.read_after(conn, cursor, user_id=user_filter, limit=REPLAY_BATCH)
                 for event in batch:
                     yield event
                     cursor = event.id
-                if len(batch) < REPLAY_BATCH:
-                    break
+                if len(batch) == REPLAY_BATCH:
+                    continue
+                # Live events that came while replaying are in the log too: if more came than the buffer
+                # holds, read the log again instead of cutting off a stream that is keeping up.
+                replaying = subscription.overflowed and not subscription.closed
+                if replaying:
+                    subscription.restart()
             while True:  # then follow live events
                 live = await subscription.next_batch(self._heartbeat_seconds)
                 if subscription.closed:

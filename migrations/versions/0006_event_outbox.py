@@ -9,6 +9,11 @@ memory_events in batches, numbering them from memory_event_log. Ids stay gap-fre
 and are handed out in the order the rows became visible, so a reader resuming
 after id N never misses a later event.
 
+Writers do not even NOTIFY while events come fast: PostgreSQL holds a global lock
+from a notifying transaction's pre-commit to its end, WAL flush included, so
+notifying writers commit one at a time too. The relay says when it is polling
+(memory_event_log.relay_busy) and wakes the workers itself.
+
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-26
@@ -39,6 +44,36 @@ CREATE TABLE memory_event_outbox (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX memory_event_outbox_user ON memory_event_outbox (user_id);
+
+-- Set by the relay while events come faster than it could be woken for each: writers then skip their
+-- NOTIFYs (PostgreSQL serialises the commits of notifying transactions), and the relay polls instead.
+ALTER TABLE memory_event_log ADD COLUMN relay_busy boolean NOT NULL DEFAULT false;
+
+-- The queue counters' trigger locks its shard's rows in status order: two backends sharing a shard
+-- (pid % 16) that moved tasks between the same two statuses could lock them in opposite orders and
+-- deadlock (a worker's result then came back as TRANSACTION_CONFLICT and cost an attempt).
+CREATE OR REPLACE FUNCTION count_extraction_tasks() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO extraction_task_counts AS c (status, shard, tasks)
+        SELECT status, pg_backend_pid() % 16, count(*) FROM new_rows GROUP BY status ORDER BY status
+        ON CONFLICT (status, shard) DO UPDATE SET tasks = c.tasks + EXCLUDED.tasks;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO extraction_task_counts AS c (status, shard, tasks)
+        SELECT status, pg_backend_pid() % 16, -count(*) FROM old_rows GROUP BY status ORDER BY status
+        ON CONFLICT (status, shard) DO UPDATE SET tasks = c.tasks + EXCLUDED.tasks;
+    ELSE
+        INSERT INTO extraction_task_counts AS c (status, shard, tasks)
+        SELECT status, pg_backend_pid() % 16, sum(delta) FROM (
+            SELECT status, 1 AS delta FROM new_rows
+            UNION ALL
+            SELECT status, -1 AS delta FROM old_rows
+        ) AS moves
+        GROUP BY status HAVING sum(delta) <> 0 ORDER BY status
+        ON CONFLICT (status, shard) DO UPDATE SET tasks = c.tasks + EXCLUDED.tasks;
+    END IF;
+    RETURN NULL;
+END $$;
 """
 
 

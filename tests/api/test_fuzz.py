@@ -85,15 +85,16 @@ def server(admin_url: str, onnx_data_dir: Path, tmp_path_factory: pytest.TempPat
 def strings_in(message: Message) -> list[str]:
     """Every string a request carries (fields, map keys and values, nested): errors may echo these back."""
     found: list[str] = []
-    for field, value in message.ListFields():
-        values = value.items() if field.message_type and field.message_type.GetOptions().map_entry else None
-        if values is not None:
-            for key, item in values:
-                found.extend(x for x in (key, item) if isinstance(x, str))
-                if isinstance(item, Message):
-                    found.extend(strings_in(item))
-            continue
-        for item in value if field.label == field.LABEL_REPEATED else [value]:
+    for _field, value in message.ListFields():
+        if isinstance(value, Message):
+            items: list[object] = [value]
+        elif isinstance(value, str | bytes | int | float):
+            items = [value]
+        elif hasattr(value, "items"):  # a map: keys and values
+            items = [x for pair in value.items() for x in pair]
+        else:  # a repeated field
+            items = list(value)
+        for item in items:
             if isinstance(item, str):
                 found.append(item)
             elif isinstance(item, Message):

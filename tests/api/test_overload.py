@@ -68,10 +68,11 @@ async def model_busy_with(service: Service, remote: FakeEmbeddings, query: str) 
 async def test_a_call_the_busy_model_cannot_serve_in_time_is_refused_at_once_and_never_computed(
     slow_service: Service, remote: FakeEmbeddings
 ) -> None:
-    await learn_speed(slow_service, remote, 0.5)
+    await learn_speed(slow_service, remote, 0.25)  # alone, a query would make a 0.4 s deadline...
     busy = await model_busy_with(slow_service, remote, "what is my sister called?")
 
-    failure = await rpc_failure(slow_service.stub.GetContext(context("where does Julia live?"), timeout=0.3))
+    # ...but not behind the one the model is busy with.
+    failure = await rpc_failure(slow_service.stub.GetContext(context("where does Julia live?"), timeout=0.4))
 
     # Refused by the embedder's admission, not by the deadline running out (that would be DEADLINE_EXCEEDED).
     assert failure.code == grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -80,6 +81,16 @@ async def test_a_call_the_busy_model_cannot_serve_in_time_is_refused_at_once_and
     assert (await busy).facts[0].fact.text == "My sister is called Julia"
     assert "where does Julia live?" not in remote.texts_embedded()
     assert slow_service.core.embedder.active.stats.refused == 1
+
+
+async def test_a_deadline_too_short_for_an_idle_model_is_deadline_exceeded_not_overloaded(
+    slow_service: Service, remote: FakeEmbeddings
+) -> None:
+    await learn_speed(slow_service, remote, 0.5)
+    failure = await rpc_failure(slow_service.stub.GetContext(context("where does Julia live?"), timeout=0.3))
+    assert failure.code == grpc.StatusCode.DEADLINE_EXCEEDED  # a retry would not help: no RetryInfo
+    assert failure.retry_delay is None
+    assert "where does Julia live?" not in remote.texts_embedded()
 
 
 async def test_a_call_whose_deadline_passes_while_it_waits_is_dropped_uncomputed(

@@ -79,7 +79,12 @@ async def test_four_workers_do_a_thousand_tasks_each_exactly_once(service: Servi
     await all_done(database_url, 1000, within=240)
 
     rows = sql(database_url, "SELECT status, attempts, worker_id FROM extraction_tasks")
-    assert {(status, attempts) for status, attempts, _ in rows} == {("completed", 1)}
+    twice = sql(
+        database_url,
+        """SELECT e.id, e.task_id::text, e.type, e.attempt, e.payload::text, e.created_at::text FROM memory_events e
+           WHERE e.task_id IN (SELECT id FROM extraction_tasks WHERE attempts > 1) ORDER BY e.id""",
+    )
+    assert {(status, attempts) for status, attempts, _ in rows} == {("completed", 1)}, twice
     assert len({worker for _, _, worker in rows}) == 4  # all four took part
     events = Counter(sql(database_url, "SELECT task_id::text, type FROM memory_events"))
     for task_id in ids:  # one lease per task, never two at once

@@ -11,7 +11,7 @@ import pytest
 from memory_service.domain import Vector
 from memory_service.embeddings.base import Priority
 from memory_service.embeddings.batcher import BatchingEmbedder
-from memory_service.errors import ResourceExhausted, Unavailable
+from memory_service.errors import DeadlineExceeded, ResourceExhausted, Unavailable
 
 
 class RecordingEncoder:
@@ -93,12 +93,21 @@ async def test_a_request_the_busy_model_cannot_serve_by_its_deadline_is_refused_
     await embedder.embed(["learn the speed"])
     busy = asyncio.ensure_future(embedder.embed(["busy"]))
     await asyncio.sleep(0)
-    with pytest.raises(ResourceExhausted) as refused:
-        await embedder.embed(["late"], deadline=time.monotonic() + 0.1)
-    assert refused.value.reason == "OVERLOADED" and refused.value.retry_after > 0.1
+    with pytest.raises(ResourceExhausted) as refused:  # alone it would fit in 0.3 s; behind "busy" it cannot
+        await embedder.embed(["late"], deadline=time.monotonic() + 0.3)
+    assert refused.value.reason == "OVERLOADED" and refused.value.retry_after > 0.3
     await busy
     assert "late" not in encoder.embedded()
     assert embedder.stats.refused == 1
+
+
+async def test_a_deadline_shorter_than_one_model_call_is_exceeded_at_once() -> None:
+    encoder = SlowEncoder(0.2)
+    embedder = BatchingEmbedder(encoder, model_id="fake")
+    await embedder.embed(["learn the speed"])
+    with pytest.raises(DeadlineExceeded):  # even an idle model needs 0.2 s: a retry would not help
+        await embedder.embed(["hopeless"], deadline=time.monotonic() + 0.1)
+    assert "hopeless" not in encoder.embedded()
 
 
 async def test_a_request_with_time_enough_is_served() -> None:
