@@ -65,6 +65,7 @@ async def relay(call: Caller, user_id: str, after: int) -> AsyncIterator[bytes]:
     )
     cursor = after
     try:
+        await stream.wait_for_connection()  # "ready" means the watch has reached the service
         yield frame("ready", {"after_event_id": after}, event_id=after, retry_ms=DEFAULT_RETRY_MS)
         async for event in stream:
             if event.type == HEARTBEAT:
