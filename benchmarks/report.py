@@ -53,24 +53,25 @@ SUITE = (
         "mem0_comparison.py",
         quick_args=("--users", "10", "--latency-calls", "200", "--seconds", "5", "--rounds", "1"),
         headlines=(
-            Headline("GetContext p50, ms (one caller)", "latency.ours.p50_ms"),
-            Headline("Mem0 search p50, ms (one caller)", "latency.mem0.p50_ms"),
-            Headline("GetContext p50 / Mem0 p50", "latency.p50_ratio", "≤ 0.5"),
-            Headline("GetContext p99 / Mem0 p99", "latency.p99_ratio", "≤ 0.5"),
+            Headline("GetContext p50, ms (one caller)", "one_caller.ours_get_context_grpc.p50_ms"),
+            Headline("Mem0 search p50, ms (one caller)", "one_caller.mem0_search_in_process.p50_ms"),
+            Headline("GetContext p50 / Mem0 p50", "one_caller.ours_to_mem0_p50", "≤ 0.5"),
+            Headline("GetContext p99 / Mem0 p99", "one_caller.ours_to_mem0_p99", "≤ 0.5"),
             Headline("32 callers: GetContext calls/s", "concurrent.ours.calls_per_s"),
             Headline("32 callers: ours / Mem0", "concurrent.ours_to_mem0", "≥ 5"),
             Headline("32 callers: ours / embedding ceiling", "concurrent.ours_to_ceiling", "≥ 0.8"),
             Headline("32 callers: p99 / p50", "concurrent.ours.p99_over_p50", "≤ 2"),
+            Headline("Server RSS at the end, MiB", "server_rss_mib_at_end"),
         ),
     ),
     Benchmark(
         "retrieval",
         "retrieval/evaluate.py",
         headlines=(
-            Headline("Recall@10, GetContext's ranking", "held_out.service.recall@10", "≥ 0.72"),
-            Headline("Recall@5", "held_out.service.recall@5"),
-            Headline("Recall@20", "held_out.service.recall@20"),
-            Headline("MRR", "held_out.service.mrr"),
+            Headline("Recall@10, GetContext's ranking", "get_context_heldout.service.recall@10", "≥ 0.72"),
+            Headline("Recall@5", "get_context_heldout.service.recall@5"),
+            Headline("Recall@20", "get_context_heldout.service.recall@20"),
+            Headline("MRR", "get_context_heldout.service.mrr"),
         ),
     ),
     Benchmark(
@@ -78,8 +79,12 @@ SUITE = (
         "extraction.py",
         quick_args=("--tasks", "200", "--calls", "200"),
         headlines=(
-            Headline("QueueExtraction p99, ms (worker in process)", "queue_extraction.p99_ms", "≤ 5"),
-            Headline("Verbatim add → searchable p50, ms", "add_to_searchable.p50_ms", "≤ 250"),
+            Headline(
+                "QueueExtraction p99, ms (worker in process)",
+                "queue_extraction_with_in_process_worker_20_per_s.p99_ms",
+                "≤ 5",
+            ),
+            Headline("Verbatim add → searchable p50, ms", "verbatim_add_to_searchable_lag.p50_ms", "≤ 250"),
         ),
     ),
     Benchmark(
@@ -87,9 +92,13 @@ SUITE = (
         "import_rate.py",
         quick_args=("--facts", "1000", "--users", "10"),
         headlines=(
-            Headline("Bulk import, local model, facts/s", "local.facts_per_second", "≥ 500"),
-            Headline("Bulk import, instant remote embeddings, facts/s", "remote.facts_per_second", "≥ 500"),
-            Headline("The model alone, texts/s", "model_alone.texts_per_second"),
+            Headline("Bulk import, local model, facts/s", "local_model_import.facts_per_second", "≥ 500"),
+            Headline(
+                "Bulk import, instant remote embeddings, facts/s",
+                "instant_remote_embeddings_import.facts_per_second",
+                "≥ 500",
+            ),
+            Headline("The model alone, texts/s", "local_model_alone_texts_per_second_batch_32"),
         ),
     ),
     Benchmark(
@@ -97,15 +106,22 @@ SUITE = (
         "search_scale.py",
         args=("--full",),
         quick_args=("--totals", "10000,100000", "--heavy", "1000,10000"),
-        headlines=(Headline("Scale (see JSON): p50 by table size and heavy-user curve", "summary"),),
+        headlines=(
+            Headline("Ranking SQL p50, largest table / 10,000 facts", "p50_ratio_last_vs_first.sql", "≤ 1.2"),
+            Headline("Heavy user, 100,000 facts: exact scan p50, ms", "heavy_user.100000.exact.p50_ms"),
+            Headline("Heavy user, 100,000 facts: HNSW (ef 200) p50, ms", "heavy_user.100000.ann_ef200.p50_ms"),
+            Headline(
+                "Heavy user, 100,000 facts: HNSW top-10 overlap", "heavy_user.100000.ann_ef200.top10_overlap_with_exact"
+            ),
+        ),
     ),
     Benchmark(
         "footprint",
         "footprint.py",
         quick_args=("--minutes", "2"),
         headlines=(
-            Headline("Server RSS after warm-up, MiB", "rss_mib.after_warmup"),
-            Headline("RSS growth, MiB per minute", "rss_growth_mib_per_minute", "≈ 0"),
+            Headline("Server RSS after warm-up, MiB", "rss_mib_after_warm_up_1000_calls"),
+            Headline("RSS growth, MiB per minute", "growth_mib_per_minute_after_minute_1", "≈ 0"),
         ),
     ),
     Benchmark(
@@ -135,7 +151,7 @@ SUITE = (
         headlines=(
             Headline("ONNX one query p50, ms", "onnx.one_query.p50_ms"),
             Headline("torch one query p50, ms", "torch.one_query.p50_ms"),
-            Headline("Largest cosine distance ONNX vs torch", "largest_cosine_distance", "≤ 1e-4"),
+            Headline("Largest cosine distance ONNX vs torch", "max_cosine_distance", "≤ 1e-4"),
         ),
     ),
 )

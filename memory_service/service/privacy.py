@@ -10,6 +10,7 @@ from collections.abc import AsyncGenerator, Iterable
 from datetime import UTC, datetime
 
 from memory_service.db import Database
+from memory_service.db import events as events_sql
 from memory_service.db import export as export_sql
 from memory_service.db import facts as facts_sql
 from memory_service.db import privacy as privacy_sql
@@ -37,6 +38,8 @@ class PrivacyService:
         check = RequestChecker()
         check.identifier("user_id", user_id)
         check.raise_if_invalid()
+        async with self._db.connection() as conn:  # events committed before the call are in the log, numbered
+            await events_sql.settled_bounds(conn)
         async with self._db.snapshot() as conn:
             agents = await export_sql.agents(conn, user_id)
             counts = await export_sql.counts(conn, user_id, len(agents))

@@ -14,6 +14,7 @@ from voxbridge.memory.v1 import extraction_pb2 as ex
 from voxbridge.memory.v1 import memory_service_pb2 as pb
 from voxbridge.memory.v1 import memory_service_pb2_grpc
 
+from tests.support.database import events_numbered
 from tests.support.harness import Service, running_service
 from tests.support.processes import free_port, service_env, start, terminate, wait_serving
 from tests.support.rpc import parse_error, rpc_failure
@@ -53,6 +54,7 @@ async def test_replay_from_any_cursor_equals_the_committed_sequence(service: Ser
     )
     for i, task_id in enumerate(ids):
         await finished_task(service, task_id, f"user-{i % 7}")
+    await events_numbered(database_url)
     with psycopg.connect(database_url) as conn:
         committed = [row[0] for row in conn.execute("SELECT id FROM memory_events ORDER BY id")]
     assert committed == list(range(1, len(committed) + 1))  # dense: no id skipped, even under concurrency

@@ -17,6 +17,7 @@ from voxbridge.memory.client import MemoryClient
 from voxbridge.memory.v1 import extraction_pb2 as ex
 from voxbridge.memory.v1 import memory_service_pb2 as pb
 
+from tests.support.database import events_numbered
 from tests.support.processes import free_port, kill, service_env, start, terminate, wait_serving
 
 QUEUED, PROCESSING, COMPLETED = (
@@ -144,6 +145,7 @@ async def test_a_watch_resumes_across_restarts_without_loss_or_repeats(
         (third, PROCESSING),
         (third, COMPLETED),
     ]
+    await events_numbered(database_url)
     with psycopg.connect(database_url) as conn:
         stored = [row[0] for row in conn.execute("SELECT id FROM memory_events WHERE user_id = 'alice' ORDER BY id")]
     assert [e.event_id for e in seen] == stored  # every event, once, in order

@@ -9,6 +9,7 @@ from voxbridge.memory.v1 import extraction_pb2
 from voxbridge.memory.v1 import memory_service_pb2 as pb
 
 from memory_service.extraction.maintenance import Maintenance
+from tests.support.database import events_numbered
 from tests.support.harness import Service
 from tests.support.rpc import new_fact
 
@@ -47,6 +48,7 @@ async def test_a_task_whose_last_attempt_died_is_failed_with_an_event(service: S
     failed = await service.stub.GetExtraction(pb.GetExtractionRequest(task_id=task.id, user_id=task.user_id))
     assert failed.status == extraction_pb2.EXTRACTION_STATUS_FAILED and "lease expired" in failed.error
     assert failed.error_reason == "LEASE_EXPIRED"
+    await events_numbered(database_url)
     with psycopg.connect(database_url) as conn:
         types = [r[0] for r in conn.execute("SELECT type FROM memory_events ORDER BY id")]
     assert types == ["queued", "failed"]
@@ -55,6 +57,7 @@ async def test_a_task_whose_last_attempt_died_is_failed_with_an_event(service: S
 async def test_retention_prunes_old_events_and_moves_the_horizon(service: Service, database_url: str) -> None:
     for i in range(3):
         await service.stub.QueueExtraction(pb.QueueExtractionRequest(user_id="alice", user_message=f"fact {i}"))
+    await events_numbered(database_url)
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("UPDATE memory_events SET created_at = now() - interval '10 days' WHERE id <= 2")
     await maintenance_of(service, retention_days=7).run_once()

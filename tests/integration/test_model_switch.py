@@ -13,6 +13,7 @@ from memory_service.app import open_core
 from memory_service.db import ranking
 from memory_service.extraction.ann_index import AnnIndex
 from memory_service.extraction.reembedding import Reembedding
+from tests.support.database import events_numbered
 from tests.support.fake_embeddings import FakeEmbeddings
 from tests.support.harness import Service, make_settings, running_service
 from tests.support.rpc import new_fact, rpc_failure
@@ -87,6 +88,7 @@ async def test_a_switch_to_a_remote_model_keeps_search_serving_then_cuts_over(
         assert (await top_texts(service, "alice", "what pet do I have, a cat?"))[0] == "Has a cat named Tom"
         assert (await top_texts(service, "bob", "my dog"))[0] == "Has a dog named Rex"
 
+    await events_numbered(database_url)
     events = sql(
         database_url,
         "SELECT user_id, payload->'reembedding'->>'completed' FROM memory_events WHERE type = 'reembedding'",

@@ -13,6 +13,7 @@ from voxbridge.memory.v1 import extraction_pb2, fact_pb2, user_pb2
 from voxbridge.memory.v1 import memory_service_pb2 as pb
 
 from memory_service.extraction.retention import Retention
+from tests.support.database import events_numbered
 from tests.support.fake_llm import FakeLlm, facts_reply
 from tests.support.harness import Service, running_service, with_llm
 from tests.support.rpc import new_fact, rpc_failure
@@ -54,6 +55,7 @@ async def test_turning_extraction_off_skips_queued_and_in_flight_turns(
     assert {t.skipped_reason for t in done} == {"extraction is turned off for the user"}
     assert all(t.user_message == "" for t in done)  # their words are gone at once
     assert sql(database_url, "SELECT count(*) FROM facts") == [(0,)]  # nothing from them is stored
+    await events_numbered(database_url)
     skipped_events = sql(database_url, "SELECT count(*) FROM memory_events WHERE type = 'skipped'")
     assert skipped_events == [(3,)]
 

@@ -13,6 +13,7 @@ import pytest
 from voxbridge.memory.v1 import extraction_pb2
 from voxbridge.memory.v1 import memory_service_pb2 as pb
 
+from tests.support.database import events_numbered
 from tests.support.fake_llm import FakeLlm, Reply, facts_reply
 from tests.support.harness import running_service, with_llm
 from tests.support.processes import free_port
@@ -31,7 +32,8 @@ def fast_retries(settings: Any, base_url: str, **worker: Any) -> Any:
     )
 
 
-def event_types(database_url: str) -> list[str]:
+async def event_types(database_url: str) -> list[str]:
+    await events_numbered(database_url)
     with psycopg.connect(database_url) as conn:
         return [r[0] for r in conn.execute("SELECT type FROM memory_events ORDER BY id")]
 
@@ -64,7 +66,7 @@ async def test_an_outage_longer_than_max_attempts_loses_no_turn(
         done = await finished_task(service, task.id, task.user_id)
     assert (done.status, done.attempts, done.max_attempts) == (COMPLETED, 6, 3)
     assert done.counts.facts_added == 1
-    assert event_types(database_url).count("retrying") == 5
+    assert (await event_types(database_url)).count("retrying") == 5
 
 
 async def test_retry_after_is_honoured(settings: Any, sentence_model: Any, fake_llm: FakeLlm) -> None:
@@ -136,7 +138,7 @@ async def test_a_graceful_shutdown_gives_tasks_back_without_spending_an_attempt(
 
         released = await service.stub.GetExtraction(pb.GetExtractionRequest(task_id=task.id, user_id="alice"))
         assert (released.status, released.attempts) == (PENDING, 0)
-        assert event_types(database_url)[-1] == "released"
+        assert (await event_types(database_url))[-1] == "released"
 
         service.start_worker(name="staying")
         done = await finished_task(service, task.id, task.user_id)

@@ -18,6 +18,7 @@ import pytest
 from voxbridge.memory.v1 import extraction_pb2
 from voxbridge.memory.v1 import memory_service_pb2 as pb
 
+from tests.support.database import events_numbered
 from tests.support.fake_llm import Call, FakeLlm, Reply, add_every_new_fact, facts_reply
 from tests.support.harness import Service, running_service, with_llm
 from tests.support.processes import kill, service_env, start
@@ -78,6 +79,7 @@ async def test_four_workers_do_a_thousand_tasks_each_exactly_once(service: Servi
         service.start_worker(name=f"worker-{n}")
     await all_done(database_url, 1000, within=240)
 
+    await events_numbered(database_url)
     rows = sql(database_url, "SELECT status, attempts, worker_id FROM extraction_tasks")
     twice = sql(
         database_url,
@@ -178,6 +180,7 @@ async def test_a_paused_worker_that_wakes_up_late_writes_nothing(
                 kill(paused)
             facts = sql(database_url, "SELECT text FROM facts")
             assert facts == [("Name is Zed (2)",)]  # only the rescuer's result, nothing from the paused worker
+            await events_numbered(database_url)
             events = sql(database_url, "SELECT type FROM memory_events WHERE type = 'completed'")
             assert len(events) == 1
             log = (tmp_path / "paused.log").read_text()
@@ -201,6 +204,7 @@ async def test_an_llm_that_keeps_answering_garbage_gets_three_attempts_with_grow
     assert len(times) == 3
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert gaps[0] >= 0.3 and gaps[1] > gaps[0]
+    await events_numbered(database_url)
     types = [t for (t,) in sql(database_url, "SELECT type FROM memory_events ORDER BY id")]
     assert types == ["queued", "processing", "retrying", "processing", "retrying", "processing", "failed"]
     assert not sql(database_url, "SELECT 1 FROM memory_events WHERE payload::text LIKE %s", "%sk-test%")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import tempfile
+import time
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -64,3 +66,20 @@ def fresh_database(admin_url: str) -> Iterator[str]:
     finally:
         with _admin(admin_url) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def events_numbered(database_url: str, *, within: float = 10.0) -> None:
+    """Waits until the event relay has numbered every committed event (it takes milliseconds; tests read right away).
+
+    Async, so that a service running in the test's own event loop (whose relay does the numbering) goes on.
+    """
+    deadline = time.monotonic() + within
+    while await asyncio.to_thread(_outbox_has_rows, database_url):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"events still wait in the outbox after {within} s: is a relay running?")
+        await asyncio.sleep(0.01)
+
+
+def _outbox_has_rows(database_url: str) -> bool:
+    with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        return conn.execute("SELECT EXISTS (SELECT 1 FROM memory_event_outbox)").fetchone() == (True,)
