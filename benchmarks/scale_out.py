@@ -143,9 +143,12 @@ async def extraction_run(
         conn.execute("TRUNCATE extraction_tasks CASCADE")
         # Queued not yet due: the workers load their models first, then every task is released at once.
         conn.execute(
+            "INSERT INTO users (user_id) SELECT 'worker-user-' || g FROM generate_series(1, %(n)s) g "
+            "ON CONFLICT DO NOTHING",
+            {"n": args.tasks},
+        )
+        conn.execute(
             """
-            INSERT INTO users (user_id) SELECT 'worker-user-' || g FROM generate_series(1, %(n)s) g
-            ON CONFLICT DO NOTHING;
             INSERT INTO extraction_tasks (user_id, agent_id, user_message, ai_response, occurred_at, due_at)
             SELECT 'worker-user-' || g, 'bot', 'I really like ' || (%(words)s::text[])[1 + g %% %(k)s] || ' ' || g,
                    'Good to know!', now(), now() + interval '1 hour'
