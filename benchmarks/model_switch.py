@@ -92,7 +92,7 @@ async def main() -> None:
             await asyncio.sleep(0.02)
         await switching
         status = await admin.GetEmbeddingStatus(admin_pb2.GetEmbeddingStatusRequest())
-        after_ok = sum(1 for q in queries if (await answer(*q))[0] == expected[q])
+        after_ok = sum([(await answer(*q))[0] == expected[q] for q in queries])  # a list: await in a genexp is async
         facts = args.users * args.facts_per_user
         results: dict[str, Any] = {
             "facts": facts,
