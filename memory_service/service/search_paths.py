@@ -6,7 +6,7 @@ this process, rather than in a counter column every write path would have to kee
 exact (creates, supersedes, deletes, erasure, retention, switches): a user's size
 moves slowly, a stale count only delays the switch by a minute, and the candidates'
 statement uses it only for idf and relevance, where a few facts more or less among
-20,000 change nothing. Users without a model index never pay for the count.
+10,000 change nothing. Users without a model index never pay for the count.
 """
 
 from __future__ import annotations
