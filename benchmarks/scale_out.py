@@ -149,9 +149,9 @@ async def extraction_run(
         )
         conn.execute(
             """
-            INSERT INTO extraction_tasks (user_id, agent_id, user_message, ai_response, occurred_at, due_at)
+            INSERT INTO extraction_tasks (user_id, agent_id, user_message, ai_response, occurred_at, due_at, max_attempts)
             SELECT 'worker-user-' || g, 'bot', 'I really like ' || (%(words)s::text[])[1 + g %% %(k)s] || ' ' || g,
-                   'Good to know!', now(), now() + interval '1 hour'
+                   'Good to know!', now(), now() + interval '1 hour', 3
             FROM generate_series(1, %(n)s) g
             """,
             {"n": args.tasks, "words": list(WORDS), "k": len(WORDS)},
