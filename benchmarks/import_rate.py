@@ -7,7 +7,7 @@ by the local default model (all-MiniLM-L6-v2 on ONNX Runtime, this machine's
 CPU), once by an embeddings endpoint that answers at once (the test suite's
 fake OpenAI-compatible server), which shows what the write path itself
 sustains. Alongside, the model alone: texts per second embedding the same texts
-in batches of 32. Prints JSON.
+in batches of 32, on as many threads as the import uses (all cores). Prints JSON.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import psycopg
 from memory_service.config import Settings
 from memory_service.db.dsn import with_database
 from memory_service.embeddings import open_embedder
+from memory_service.embeddings.onnx_runtime import available_cores
 from tests.support.database import postgres_server
 from tests.support.fake_embeddings import FakeEmbeddings
 
@@ -76,8 +77,13 @@ async def import_into(admin_url: str, file: Path, env: dict[str, str]) -> dict[s
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def model_alone(texts: list[str]) -> float:
-    settings = Settings.from_environ({"MEMORY_DATA_DIR": tempfile.mkdtemp(prefix="vbm-import-model-")})
+async def model_alone(texts: list[str], threads: int) -> float:
+    settings = Settings.from_environ(
+        {
+            "MEMORY_DATA_DIR": tempfile.mkdtemp(prefix="vbm-import-model-"),
+            "MEMORY_EMBEDDING_ONNX_THREADS": str(threads),
+        }
+    )
     async with open_embedder(settings.embedding, cache_dir=settings.model_cache_dir) as embedder:
         began = time.perf_counter()
         for start in range(0, len(texts), 32):
@@ -105,7 +111,7 @@ async def main() -> None:
                     "MEMORY_EMBEDDING_BASE_URL": remote.base_url,
                 },
             )
-        ceiling = await model_alone(texts[:2000])
+        ceiling = await model_alone(texts[:2000], available_cores())
     print(
         json.dumps(
             {
@@ -114,6 +120,7 @@ async def main() -> None:
                 "local_model_import": local,
                 "instant_remote_embeddings_import": fast,
                 "local_model_alone_texts_per_second_batch_32": ceiling,
+                "model_threads": available_cores(),
             },
             indent=2,
         )

@@ -19,7 +19,7 @@ from typing import Any
 from memory_service.cli import importing, privacy, tasks, tokens
 from memory_service.cli.common import OperatorCommand
 from memory_service.config import ConfigError, Settings
-from memory_service.errors import Unavailable
+from memory_service.errors import MemoryServiceError
 from memory_service.extraction.mem0_logic import disable_mem0_phone_home
 from memory_service.logging_setup import configure_logging
 
@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:  # settings that only prove impossible at start (MEMORY_EMBEDDING_BACKEND=onnx)
         print(f"memory-service: configuration error: {exc}", file=sys.stderr)
         return 2
-    except Unavailable as exc:
+    except MemoryServiceError as exc:  # what an RPC would answer with a status: a message, not a traceback
         print(f"memory-service: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -49,3 +49,28 @@ async def test_import_stores_facts_from_plain_lines_and_from_an_export(
     broken.write_text('{"text": "fine"}\nnot json\n')
     code, _, err = await memory_service(database_url, "import", str(broken), "--user-id", "erin")
     assert code != 0 and "line 2 is not a fact" in err
+
+
+async def test_a_bad_batch_stops_the_import_and_keeps_each_batch_whole(
+    service: Service, database_url: str, tmp_path: Path
+) -> None:
+    # Batches run concurrently: one user's stay in order, a failed batch writes nothing, and after it the
+    # user's next batch is skipped rather than written over the gap.
+    lines = [
+        {"user_id": "frank", "fact_key": "city", "fact_value": "Oslo"},
+        {"user_id": "frank", "text": "Plays chess"},
+        {"user_id": "gina", "text": "Sings in a choir"},
+        {"user_id": "frank", "text": "x" * 5000},  # too long: its whole batch fails
+        {"user_id": "frank", "text": "Has a boat"},
+        {"user_id": "frank", "fact_key": "city", "fact_value": "Bergen"},
+    ]
+    file = tmp_path / "facts.jsonl"
+    file.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    code, out, err = await memory_service(database_url, "import", str(file), "--batch", "2")
+    assert code != 0 and out == ""
+    assert "lines 4-5 (user 'frank') were not stored: facts[0].text: must be at most 4000" in err, err
+    assert "Traceback" not in err
+    frank = await service.stub.ListFacts(pb.ListFactsRequest(user_id="frank", include_invalid=True))
+    assert sorted(f.text for f in frank.facts) == ["Plays chess", "city: Oslo"]
+    gina = await service.stub.ListFacts(pb.ListFactsRequest(user_id="gina"))
+    assert [f.text for f in gina.facts] == ["Sings in a choir"]

@@ -8,10 +8,12 @@ also changes the vector size.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
 import re
+import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,11 +31,17 @@ def bag_of_words(text: str, dimensions: int) -> list[float]:
     return [v / norm for v in vector]
 
 
+def encoded(vector: list[float], as_base64: bool) -> str | list[float]:
+    return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode() if as_base64 else vector
+
+
 class FakeEmbeddings:
     def __init__(self, dimensions: int = 64) -> None:
         self.dimensions = dimensions
         self.requests: list[dict[str, Any]] = []  # what each call asked for: path, model, inputs, headers
         self.delay = 0.0  # seconds each call takes before it answers (a slow or busy model)
+        # Like OpenAI, base64 float32 when a call asks for it; several compatible servers always send float lists.
+        self.honours_base64 = True
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -66,6 +74,9 @@ class FakeEmbeddings:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: with Nagle on, the body waited for the client's delayed ACK
+            # (about 40 ms per call on a kept-alive connection), which a real endpoint does not cost.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -85,8 +96,13 @@ class FakeEmbeddings:
                         {"path": self.path, "model": body.get("model"), "input": inputs, "headers": dict(self.headers)}
                     )
                 time.sleep(fake.delay)
+                base64_wanted = fake.honours_base64 and body.get("encoding_format") == "base64"
                 data = [
-                    {"object": "embedding", "index": i, "embedding": bag_of_words(text, dimensions)}
+                    {
+                        "object": "embedding",
+                        "index": i,
+                        "embedding": encoded(bag_of_words(text, dimensions), base64_wanted),
+                    }
                     for i, text in enumerate(inputs)
                 ]
                 self._send(200, {"object": "list", "data": data, "model": body.get("model"), "usage": {}})
