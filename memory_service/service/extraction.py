@@ -8,6 +8,7 @@ from memory_service.db import Database, UniqueViolation
 from memory_service.db import events as events_sql
 from memory_service.db import tasks as tasks_sql
 from memory_service.db import users as users_sql
+from memory_service.db.queue_turn import queue_turn
 from memory_service.domain import (
     EventType,
     ExtractionEvent,
@@ -61,15 +62,20 @@ class ExtractionService:
 
     async def queue(self, turn: Turn, request_id: str = "") -> ExtractionTask:
         turn = _checked_turn(turn, request_id)
+        if not request_id:
+            async with self._db.connection() as conn:
+                queued = await queue_turn(conn, turn, max_attempts=self._max_attempts)
+            if queued.user_known and not queued.extraction_enabled:
+                raise _extraction_disabled(turn.user_id)
+            if queued.task is not None:
+                return queued.task
+            # The user row was being created by another transaction: the statement could not see it.
         for _ in range(2):
             try:
                 async with self._db.transaction() as conn:
                     settings = await users_sql.ensure_user(conn, turn.user_id)
                     if not settings.extraction_enabled:
-                        raise FailedPrecondition(
-                            f"extraction is turned off for user {turn.user_id!r} (UpdateUserSettings turns it on)",
-                            reason="EXTRACTION_DISABLED",
-                        )
+                        raise _extraction_disabled(turn.user_id)
                     if request_id:
                         earlier = await tasks_sql.get_by_request_id(conn, turn.user_id, request_id)
                         if earlier is not None:
@@ -231,4 +237,11 @@ def _heartbeat(cursor: int) -> ExtractionEvent:
         skipped_reason=None,
         retry_at=None,
         created_at=None,
+    )
+
+
+def _extraction_disabled(user_id: str) -> FailedPrecondition:
+    return FailedPrecondition(
+        f"extraction is turned off for user {user_id!r} (UpdateUserSettings turns it on)",
+        reason="EXTRACTION_DISABLED",
     )

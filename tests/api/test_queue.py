@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+import psycopg
 from google.protobuf import field_mask_pb2
 from voxbridge.memory.v1 import extraction_pb2, user_pb2
 from voxbridge.memory.v1 import memory_service_pb2 as pb
 
+from tests.support.database import events_numbered
 from tests.support.harness import Service
 from tests.support.rpc import rpc_failure
 
@@ -59,6 +61,23 @@ async def test_user_with_extraction_off_gets_failed_precondition(service: Servic
     assert (await stub.GetQueueStats(pb.GetQueueStatsRequest())).pending == 0  # nothing stored
     other = await stub.QueueExtraction(turn(user="bob"))
     assert other.status == QUEUED
+
+
+async def test_concurrent_first_turns_of_a_new_user_are_each_queued_once(service: Service, database_url: str) -> None:
+    # The common case is one statement that also creates the user; calls racing to create the same user
+    # take the transaction path instead, and none is lost or doubled.
+    tasks = await asyncio.gather(
+        *(service.stub.QueueExtraction(turn(user="newcomer", message=f"Turn {i}")) for i in range(12))
+    )
+    assert len({t.id for t in tasks}) == 12 and all(t.status == QUEUED for t in tasks)
+    await events_numbered(database_url)
+    with psycopg.connect(database_url) as conn:
+        [(users,)] = conn.execute("SELECT count(*) FROM users WHERE user_id = 'newcomer'").fetchall()
+        queued = conn.execute(
+            "SELECT task_id FROM memory_events WHERE user_id = 'newcomer' AND type = 'queued'"
+        ).fetchall()
+    assert users == 1
+    assert sorted(str(task_id) for (task_id,) in queued) == sorted(t.id for t in tasks)
 
 
 async def test_bad_turns_are_invalid_argument(service: Service) -> None:
