@@ -86,9 +86,13 @@ class EventRelay:
         busy = False
         recent: deque[tuple[float, int]] = deque()  # (when, events moved) over the last second
         last_event = time.monotonic()
+        woken = True  # a first drain at start: events may have waited for a leader
         while not lost.is_set():
             self._wake.clear()
-            moved = await self._drain(conn) if not busy or await events_sql.any_pending(conn) else 0
+            # Polling (busy) or a safety-net timeout: a read first, since relay_batch is a write transaction
+            # and an idle relay would otherwise commit one at every poll.
+            moved = await self._drain(conn) if (woken and not busy) or await events_sql.any_pending(conn) else 0
+            woken = False
             now = time.monotonic()
             if moved:
                 last_event = now
@@ -119,6 +123,7 @@ class EventRelay:
             # timeout is a safety net.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+                woken = True
 
     async def _drain(self, conn: asyncpg.Connection[Any]) -> int:
         """Moves everything committed so far; returns how many events."""
