@@ -114,6 +114,8 @@ def _choose_backend(
             cache_dir,
             sentence_transformer,
             threads=settings.onnx_threads,
+            # Without a model already in memory, the export runs in a child so this process never loads torch.
+            export_in_child=preloaded is None,
         )
         return encoder.encode, "onnx"
     except OnnxUnavailable as exc:

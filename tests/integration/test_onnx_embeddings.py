@@ -134,6 +134,30 @@ print(sorted(name for name in ("torch", "sentence_transformers", "transformers")
     assert result.stdout.split() == ["[]", "384"]
 
 
+def test_a_first_start_exports_in_a_child_and_never_imports_torch(tmp_path: Path, encoder: OnnxEncoder) -> None:
+    probe = f"""
+import sys
+from pathlib import Path
+from memory_service.embeddings.onnx_model import open_onnx_model
+def no_torch():
+    raise AssertionError("the child process should export")
+made = open_onnx_model({DEFAULT_EMBEDDING_MODEL!r}, {MODEL_PATH!r}, Path({str(tmp_path)!r}), no_torch,
+                       export_in_child=True)
+vectors = made.encode({TEXTS!r})
+print(sorted(name for name in ("torch", "sentence_transformers", "transformers") if name in sys.modules))
+print(" ".join(str(float(v[0])) for v in vectors))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    imported, firsts = result.stdout.splitlines()
+    assert imported == "[]"
+    reference = encoder.encode(TEXTS)  # the same weights exported in this process
+    assert [round(float(x), 5) for x in firsts.split()] == [round(float(v[0]), 5) for v in reference]
+    assert only_folder(tmp_path).name.startswith("all-MiniLM-L6-v2-")
+
+
 def test_a_batch_of_huge_texts_does_not_keep_its_memory(onnx_data_dir: Path) -> None:
     # A fresh process, so the figures are the encoder's own. Before the arena shrink and the heap trim, three
     # calls of 32 hostile 20 kB texts left the process 370 MiB bigger for good.
