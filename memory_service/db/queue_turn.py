@@ -45,16 +45,14 @@ async def queue_turn(conn: Connection, turn: Turn, *, max_attempts: int) -> Queu
                 SELECT $1, $2, $3, $4, $5, COALESCE($6, now()), $7
                 WHERE (SELECT bool_and(extraction_enabled) FROM known)
                 RETURNING *
-            ), event AS (
+            ), event AS (  -- runs though nothing reads it: PostgreSQL executes every data-modifying CTE
                 INSERT INTO memory_event_outbox (user_id, agent_id, task_id, type, attempt, payload)
                 SELECT t.user_id, t.agent_id, t.id, $8, 0, '{{}}'::jsonb FROM t
-                RETURNING 1
             ), quiet AS (  -- the relay polls while busy: no NOTIFY then (see events.append)
                 SELECT NOT relay_busy AS notify FROM memory_event_log
             )
             SELECT (SELECT count(*) FROM known) > 0 AS user_known,
                    COALESCE((SELECT bool_and(extraction_enabled) FROM known), false) AS extraction_enabled,
-                   (SELECT count(*) FROM event) AS events,
                    (SELECT pg_notify($9, t.id::text) FROM quiet WHERE quiet.notify AND t.id IS NOT NULL) AS worker,
                    (SELECT pg_notify($10, '') FROM quiet WHERE quiet.notify AND t.id IS NOT NULL) AS relay,
                    {rows.TASK_COLUMNS}

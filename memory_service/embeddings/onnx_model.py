@@ -57,7 +57,7 @@ def open_onnx_model(
             log.info("ONNX model loaded from the cache", extra={"folder": str(folder)})
             return encoder
     if export_in_child:
-        _export_in_child(model_name, model_path, cache_root)
+        _export_in_child(model_name, model_hash, cache_root)
     else:
         _export(sentence_transformer(), model_name, model_hash, cache_root, folder)
     try:
@@ -84,9 +84,9 @@ def _export(model: Any, model_name: str, model_hash: str, cache_root: Path, fold
 _NOT_EXPORTABLE = 3  # the child's exit status when the model cannot run on ONNX Runtime (stderr says why)
 
 
-def _export_in_child(model_name: str, model_path: str, cache_root: Path) -> None:
+def _export_in_child(model_name: str, model_hash: str, cache_root: Path) -> None:
     log.info("exporting the embedding model to ONNX in a child process (once per model)")
-    command = [sys.executable, "-m", __name__, model_name, model_path, str(cache_root)]
+    command = [sys.executable, "-m", __name__, model_name, model_hash, str(cache_root)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -102,9 +102,7 @@ def _main(argv: list[str]) -> int:
     """The child: loads the model with sentence-transformers, exports it into the cache, and exits."""
     from memory_service.embeddings.local import load_model
 
-    model_name, model_path, cache_root = argv
-    model_dir = Path(model_path)
-    model_hash = source_hash(model_dir)
+    model_name, model_hash, cache_root = argv
     folder = cache_folder(Path(cache_root), model_name, model_hash)
     try:
         _export(load_model(model_name, "cpu"), model_name, model_hash, Path(cache_root), folder)
